@@ -1,0 +1,157 @@
+"""The root of `ml`: global options, the command tree, and the one error funnel."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import List, Optional
+
+from cli import __version__
+from cli.application import Application, install
+from cli.errors import MLError, SpecInvalidError, UsageError
+from cli.output import FORMATS
+
+GLOBAL_HELP = (
+    "Global options (accepted anywhere on the line): -o/--output json|yaml|table|tsv|none, "
+    "--query JMESPATH, --debug, --verbose, --only-show-errors, -h/--help."
+)
+
+
+def split_global_options(argv: List[str]) -> tuple[Application, List[str]]:
+    """Take az-style global options from anywhere in argv; return them and the rest."""
+    app = Application()
+    rest: List[str] = []
+    tokens = iter(argv)
+    for token in tokens:
+        if token == "--":
+            rest.append(token)
+            rest.extend(tokens)
+            break
+        name, eq, inline = token.partition("=")
+        if name in ("-o", "--output", "--query"):
+            value = inline if eq else next(tokens, None)
+            if value is None:
+                raise UsageError(f"{name} needs a value")
+            if name == "--query":
+                app.query = value
+            else:
+                if value not in FORMATS:
+                    raise UsageError(f"{name}: '{value}' is not one of {', '.join(FORMATS)}")
+                app.output, app.output_given = value, True
+        elif token == "--debug":
+            app.debug = True
+        elif token == "--verbose":
+            app.verbose = True
+        elif token == "--only-show-errors":
+            app.only_show_errors = True
+        else:
+            rest.append(token)
+    return app, _expand_set_values(rest)
+
+
+def _expand_set_values(argv: List[str]) -> List[str]:
+    """az takes `--set a=1 b=2`; Click takes one value per flag, so repeat the flag."""
+    result: List[str] = []
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        index += 1
+        result.append(token)
+        if token == "--set" and index < len(argv):
+            result.append(argv[index])
+            index += 1
+            while index < len(argv) and "=" in argv[index] and not argv[index].startswith("-"):
+                result += ["--set", argv[index]]
+                index += 1
+    return result
+
+
+def build_app():
+    import typer
+
+    from cli.commands import GROUPS
+
+    root = typer.Typer(
+        name="ml",
+        help="Azure ML CLI v2 specs, validated and run offline on a local workspace, or sent to Azure.",
+        epilog=GLOBAL_HELP,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        pretty_exceptions_show_locals=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    for name, module, help_text in GROUPS:
+        group = importlib.import_module(module).app
+        root.add_typer(group, name=name, help=help_text, epilog=GLOBAL_HELP)
+    from cli.commands.validate_many import register as register_validate
+
+    register_validate(root)
+    return root
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    app = Application()
+    try:
+        if argv in (["--version"], ["-v"]):
+            print(f"ml {__version__}")
+            return 0
+        app, argv = split_global_options(argv)
+        install(app)
+        return _run(argv)
+    except SpecInvalidError as exc:
+        for diagnostic in exc.diagnostics:
+            app.error(diagnostic.format())
+        if not exc.diagnostics:
+            app.error(f"ml: error: {exc.message}")
+        return exc.exit_code
+    except MLError as exc:
+        app.error(f"ml: error: {exc.message}")
+        if exc.hint:
+            app.error(f"hint: {exc.hint}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        app.error("ml: interrupted")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # the one place an unexpected error is turned into one line
+        return _internal_error(app, exc)
+
+
+def _run(argv: List[str]) -> int:
+    import typer
+
+    command = typer.main.get_command(build_app())
+    try:
+        result = command.main(args=argv, prog_name="ml", standalone_mode=False)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        raise KeyboardInterrupt from None
+    except typer.TyperException as exc:  # Typer's own parser errors (its vendored Click tree)
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            print(ctx.get_help())
+            return 0
+        where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        raise UsageError(exc.format_message() + where) from None
+    return result if isinstance(result, int) else 0
+
+
+def _internal_error(app: Application, exc: Exception) -> int:
+    import tempfile
+    import traceback
+
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    if app.debug:
+        app.error(text.rstrip())
+    try:
+        with tempfile.NamedTemporaryFile("w", prefix="ml-error-", suffix=".log", delete=False) as log:
+            log.write(text)
+        where = f" (traceback in {log.name})"
+    except OSError:
+        where = ""
+    app.error(f"ml: internal error: {type(exc).__name__}: {exc}{where}")
+    return 1

@@ -1,0 +1,8 @@
+"""`ml online-deployment`: online-deployment verbs."""
+
+import typer
+
+from cli.commands.validate_verb import add_validate
+
+app = typer.Typer(no_args_is_help=True)
+add_validate(app, "online-deployment")

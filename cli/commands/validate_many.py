@@ -1,0 +1,30 @@
+"""`ml validate PATH...`: many files or folders at once, for pre-commit hooks and CI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+SPEC_SUFFIXES = (".yml", ".yaml")
+
+
+def register(root: typer.Typer) -> None:
+    @root.command("validate", help="Validate spec files and folders (family inferred per file); exit non-zero if any is invalid.")
+    def validate(
+        paths: List[Path] = typer.Argument(..., help="Spec files or folders (searched for *.yml, *.yaml).", show_default=False),
+        set_: Optional[List[str]] = typer.Option(None, "--set", help="Override a value in every spec: --set key.path=value.", show_default=False),
+    ) -> None:
+        from cli.application import current
+        from cli.validation_run import validate_paths
+
+        app = current()
+        report = validate_paths(paths, set_ or ())
+        for line in report.lines():
+            app.error(line)
+        app.error(report.summary())
+        if app.output_given:
+            app.emit(report.as_data())
+        if report.invalid:
+            raise typer.Exit(4)

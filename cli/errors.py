@@ -1,0 +1,94 @@
+"""The one exception tree of `ml`, and the exit code each error maps to.
+
+    MLError                      1  anything we can explain in one line
+    ├── UsageError               2  bad flags or arguments
+    ├── ResourceNotFoundError    3  a named resource does not exist (as az: exit 3)
+    ├── SpecInvalidError         4  a spec failed validation; carries every diagnostic
+    ├── ConflictError            5  the resource exists with other content (immutable versions)
+    ├── AuthenticationError      6  no credential, or the service refused it
+    ├── ServiceError             7  the workspace answered with an error we cannot map
+    ├── JobFailedError           8  a streamed job ended Failed or Canceled
+    └── LocalWorkspaceError      9  the local workspace store is unreadable or of a newer schema
+    KeyboardInterrupt          130  Ctrl-C
+
+Foreign exceptions (OSError, httpx, sqlite3, yaml) are translated at one boundary each;
+only `cli.app` prints tracebacks, and only with --debug.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+
+class MLError(Exception):
+    """An error with a message fit for the user, and an exit code."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class UsageError(MLError):
+    exit_code = 2
+
+
+class ResourceNotFoundError(MLError):
+    exit_code = 3
+
+
+class SpecInvalidError(MLError):
+    """A spec that failed validation; `diagnostics` holds every problem found, sorted."""
+
+    exit_code = 4
+
+    def __init__(self, diagnostics: Sequence["object"], *, message: str | None = None):
+        count = len(diagnostics)
+        super().__init__(message or f"{count} error{'s' if count != 1 else ''} found")
+        self.diagnostics = list(diagnostics)
+
+
+class ConflictError(MLError):
+    exit_code = 5
+
+
+class AuthenticationError(MLError):
+    exit_code = 6
+
+
+class ServiceError(MLError):
+    """The workspace answered with an error; `request_id` correlates it with the service's logs."""
+
+    exit_code = 7
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
+                 request_id: str | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+
+
+class JobFailedError(MLError):
+    exit_code = 8
+
+
+class LocalWorkspaceError(MLError):
+    exit_code = 9
+
+
+EXIT_CODES = {
+    0: "success",
+    1: "error (MLError)",
+    2: "usage error: bad flags or arguments",
+    3: "resource not found",
+    4: "spec invalid",
+    5: "conflict",
+    6: "authentication",
+    7: "service error",
+    8: "job failed or canceled (--stream, job stream)",
+    9: "local workspace store unreadable",
+    130: "interrupted (Ctrl-C)",
+}

@@ -1,0 +1,1 @@
+"""The spec layer: YAML in, validated spec out. No workspace I/O."""

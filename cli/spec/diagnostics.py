@@ -1,0 +1,50 @@
+"""Diagnostics: one problem in one file, reported compiler style at file:line:col."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Iterable
+
+Path = tuple  # a key path into a spec: ("jobs", "train", "inputs", "lr")
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    file: str
+    line: int
+    col: int
+    message: str = field(compare=True)
+    path: Path = field(default=(), compare=False)
+    severity: str = field(default="error", compare=False)
+
+    def format(self) -> str:
+        where = f"{self.file}:{self.line}:{self.col}" if self.line else self.file
+        prefix = f"{format_path(self.path)}: " if self.path else ""
+        return f"{where}: {self.severity}: {prefix}{self.message}"
+
+
+def format_path(path: Iterable) -> str:
+    """Render a key path the way users write --set paths: jobs.train.inputs[0]."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' when a close choice exists, else ''."""
+    choices = [c for c in choices if isinstance(c, str)]
+    lowered = {c.lower(): c for c in choices}
+    if word.lower() in lowered and lowered[word.lower()] != word:
+        return f" (did you mean '{lowered[word.lower()]}'?)"
+    matches = difflib.get_close_matches(word, choices, n=1, cutoff=0.75)
+    return f" (did you mean '{matches[0]}'?)" if matches else ""
+
+
+def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Sorted by file and position, duplicates removed."""
+    return sorted(set(diagnostics), key=lambda d: (d.file, d.line, d.col, d.message))

@@ -1,0 +1,75 @@
+"""`--set key.path=value` overrides, applied to the spec data before validation."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+_INDEX = re.compile(r"^(.*?)\[(\d+)\]$")
+
+
+class OverrideError(Exception):
+    """An override that cannot be applied; the message names the offending --set."""
+
+
+def parse_override(text: str) -> tuple[tuple, object]:
+    """'resources.instance_count=2' -> (('resources', 'instance_count'), 2)."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise OverrideError(f"--set {text}: expected KEY=VALUE, e.g. --set resources.instance_count=2")
+    path: list = []
+    for part in key.strip().split("."):
+        match = _INDEX.match(part)
+        name, index = (match.group(1), int(match.group(2))) if match else (part, None)
+        if not name:
+            raise OverrideError(f"--set {text}: empty segment in key '{key}'")
+        path.append(int(name) if name.isdigit() and path else name)
+        if index is not None:
+            path.append(index)
+    return tuple(path), _parse_value(raw)
+
+
+def _parse_value(raw: str):
+    """Values are YAML scalars: 2 -> int, true -> bool, null -> None, anything else stays text."""
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else raw
+    except yaml.YAMLError:
+        return raw
+    return value if isinstance(value, (str, int, float, bool, type(None), list, dict)) else raw
+
+
+def apply_override(data: dict, path: tuple, value, text: str) -> None:
+    """Set `value` at `path` inside `data`, creating mappings on the way."""
+    node = data
+    for depth, part in enumerate(path[:-1]):
+        nxt = path[depth + 1]
+        if isinstance(node, dict):
+            child = node.get(part)
+            if child is None:
+                child = node[part] = [] if isinstance(nxt, int) else {}
+        elif isinstance(node, list) and isinstance(part, int):
+            if part >= len(node):
+                raise OverrideError(f"--set {text}: index {part} is past the end of '{_dotted(path[:depth])}' ({len(node)} items)")
+            child = node[part]
+        else:
+            raise OverrideError(f"--set {text}: '{_dotted(path[:depth])}' is not a mapping")
+        if isinstance(child, str):
+            raise OverrideError(f"--set {text}: '{_dotted(path[:depth + 1])}' is a reference string ('{child}'); it has no keys to set")
+        if not isinstance(child, (dict, list)):
+            raise OverrideError(f"--set {text}: '{_dotted(path[:depth + 1])}' holds a {type(child).__name__}, not a mapping")
+        node = child
+    last = path[-1]
+    if isinstance(node, list):
+        if not isinstance(last, int) or last > len(node):
+            raise OverrideError(f"--set {text}: cannot set '{last}' on a list")
+        if last == len(node):
+            node.append(value)
+        else:
+            node[last] = value
+    else:
+        node[last] = value
+
+
+def _dotted(path: tuple) -> str:
+    return ".".join(str(p) for p in path) or "(root)"

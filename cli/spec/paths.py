@@ -1,0 +1,53 @@
+"""Local paths in specs: resolved against the spec's folder, and checked to exist."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from cli.spec.bindings import Finding
+
+_REMOTE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://|azureml:|git\+|/subscriptions/)")
+# Keys whose string values name local files or folders the spec reads from.
+_PATH_KEYS = {"code", "path", "conda_file"}
+# Subtrees whose paths are destinations (outputs) or belong to another resource.
+_SKIP_SUBTREES = {"outputs", "trigger", "component", "trial", "create_job"}
+
+
+def is_local_path(value) -> bool:
+    return isinstance(value, str) and bool(value.strip()) and "${{" not in value and not _REMOTE.match(value)
+
+
+def resolve_local(value: str, base: Path) -> Path:
+    """`./src`, `file:./src` or `src` relative to the spec's folder; absolute paths stay."""
+    text = value[len("file:"):] if value.startswith("file:") else value
+    return Path(os.path.normpath(base / os.path.expanduser(text)))
+
+
+def resolve_paths(data, base: Path, path: tuple = ()) -> list[Finding]:
+    """Make local paths absolute in place; report those that do not exist."""
+    findings: list[Finding] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            child = path + (key,)
+            if key in _PATH_KEYS and is_local_path(value):
+                target = resolve_local(value, base)
+                if not target.exists():
+                    findings.append(Finding(child, f"local path '{value}' does not exist (looked for {target})"))
+                data[key] = str(target)
+            elif key == "additional_includes" and isinstance(value, list):
+                for index, item in enumerate(value):
+                    if is_local_path(item):
+                        target = resolve_local(item, base)
+                        if not target.exists():
+                            findings.append(Finding(child + (index,), f"local path '{item}' does not exist (looked for {target})"))
+                        value[index] = str(target)
+            elif key not in _SKIP_SUBTREES:
+                findings += resolve_paths(value, base, child)
+            elif key in ("component", "trial", "create_job") and isinstance(value, dict):
+                findings += resolve_paths(value, base, child)  # inline components read local code too
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            findings += resolve_paths(item, base, path + (index,))
+    return findings
