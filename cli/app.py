@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 from typing import List, Optional
 
@@ -121,22 +122,26 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def _run(argv: List[str]) -> int:
+    import click
     import typer
 
     command = typer.main.get_command(build_app())
     try:
         result = command.main(args=argv, prog_name="ml", standalone_mode=False)
-    except typer.Exit as exc:
+    except click.exceptions.Exit as exc:
         return exc.exit_code
-    except typer.Abort:
+    except click.exceptions.Abort:
         raise KeyboardInterrupt from None
-    except typer.TyperException as exc:  # Typer's own parser errors (its vendored Click tree)
-        ctx = getattr(exc, "ctx", None)
+    except click.exceptions.UsageError as exc:
+        ctx = exc.ctx
         if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
             print(ctx.get_help())
             return 0
         where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-        raise UsageError(exc.format_message() + where) from None
+        message = re.sub(r"( Did you mean '[^']+'\?)\1", r"\1", exc.format_message())  # Typer repeats Click's hint
+        raise UsageError(message + where) from None
+    except click.exceptions.ClickException as exc:
+        raise UsageError(exc.format_message()) from None
     return result if isinstance(result, int) else 0
 
 

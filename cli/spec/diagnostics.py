@@ -41,7 +41,11 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     lowered = {c.lower(): c for c in choices}
     if word.lower() in lowered and lowered[word.lower()] != word:
         return f" (did you mean '{lowered[word.lower()]}'?)"
-    matches = difflib.get_close_matches(word, choices, n=1, cutoff=0.75)
+    matches = difflib.get_close_matches(word, choices, n=1, cutoff=0.7)
+    if not matches:  # a transposition ('rwa' for 'raw') scores low on difflib's ratio
+        matches = [c for c in choices if len(c) == len(word) and sorted(c.lower()) == sorted(word.lower())][:1]
+    if not matches and len(word) >= 4:
+        matches = [c for c in choices if c.lower().startswith(word.lower())][:1]
     return f" (did you mean '{matches[0]}'?)" if matches else ""
 
 

@@ -97,7 +97,7 @@ class _Checker:
             else:
                 self.report(smap, issue.path, issue.message, at_key=issue.at_key)
         spec = Spec(file, family, data, smap)
-        findings = _check_references(data) + resolve_paths(data, file.parent)
+        findings = _check_references(data) + resolve_paths(data, file.resolve().parent)
         findings += self._load_includes(spec, stack)
         findings += _check_bindings(spec)
         for finding in findings:
@@ -120,7 +120,7 @@ class _Checker:
         """Load `component: ./x.yml`, `trial: x.yml` and `create_job: job.yml` from their own files."""
         findings = []
         for path, value, group in _include_sites(spec.data, spec.family):
-            target = resolve_local(value, spec.file.parent)
+            target = resolve_local(value, spec.file.resolve().parent)
             if target.resolve() in stack:
                 findings.append(bindings.Finding(path, f"'{value}' includes itself (cycle through {display_name(target)})"))
                 continue

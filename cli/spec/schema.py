@@ -199,7 +199,7 @@ class Validator:
             if not (len(r) == 1 and r[0].path == path and r[0].message.startswith("expected "))
         ]
         if not candidates:
-            kinds = sorted({k for b in branches for k in self._branch_kinds(b, base)}, key=list(_TYPE_NAMES).index)
+            kinds = list(dict.fromkeys(k for b in branches for k in self._branch_kinds(b, base)))
             return [SchemaIssue(path, f"expected {_kinds(kinds) if kinds else 'another form'}, got {_describe(value)}")]
         # The branch that got furthest is the one the user meant: deepest issue first, then fewest issues.
         _, best = min(candidates, key=lambda c: (-max(len(i.path) for i in c[1]), len(c[1])))

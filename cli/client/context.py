@@ -1,0 +1,184 @@
+"""Choosing the workspace: flags, then environment, then config.json, else the local workspace."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Mapping, Optional, Tuple
+
+from cli.client.resources import WorkspaceId
+from cli.errors import UsageError
+
+LOCAL_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+LOCAL_RESOURCE_GROUP = "local"
+LOCAL_WORKSPACE = "local"
+LOCAL_BASE_URL = "https://management.ml.invalid"
+AZURE_BASE_URL = "https://management.azure.com"
+CONFIG_SEARCH_LEVELS = 20
+_LOCAL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,32}$")
+
+FIELDS = ("subscription", "resource_group", "workspace")
+FLAG_NAMES = {"subscription": "--subscription", "resource_group": "--resource-group", "workspace": "--workspace-name"}
+ENV_NAMES = {
+    "subscription": ("ML_SUBSCRIPTION",),
+    "resource_group": ("ML_RESOURCE_GROUP", "AZURE_DEFAULTS_GROUP"),
+    "workspace": ("ML_WORKSPACE", "AZURE_DEFAULTS_WORKSPACE"),
+}
+
+
+@dataclass(frozen=True)
+class WorkspaceTarget:
+    kind: str  # "local" | "azure"
+    workspace: WorkspaceId
+    reason: str
+    home: Optional[Path] = None  # the local data dir; None for Azure
+
+
+def local_home(env: Mapping[str, str] = os.environ) -> Path:
+    """$ML_HOME, else $XDG_DATA_HOME/ml, else ~/.local/share/ml."""
+    if env.get("ML_HOME"):
+        return Path(env["ML_HOME"]).expanduser()
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base).expanduser() / "ml"
+
+
+def resolve_target(*, workspace_name: Optional[str] = None, resource_group: Optional[str] = None,
+                   subscription: Optional[str] = None, env: Mapping[str, str] = os.environ,
+                   cwd: Optional[Path] = None) -> WorkspaceTarget:
+    """Each of subscription, resource group and workspace comes from its flag, else env, else config.json."""
+    flags = {"subscription": subscription, "resource_group": resource_group, "workspace": workspace_name}
+    target = (env.get("ML_TARGET") or "").strip().lower()
+    if target not in ("", "local", "azure"):
+        raise UsageError(f"ML_TARGET={target!r}: expected 'local' or 'azure'")
+    if target == "local":
+        given = [FLAG_NAMES[f] for f in ("subscription", "resource_group") if flags[f]]
+        if given:
+            raise UsageError(f"ML_TARGET=local but {' and '.join(given)} given")
+        name, source = _first(flags, env, {}, "workspace")
+        return _local(name, f"ML_TARGET=local", env)
+
+    values: Dict[str, Tuple[Optional[str], str]] = {f: _first(flags, env, {}, f) for f in FIELDS}
+    if not (values["subscription"][0] or values["resource_group"][0]):
+        config, config_path = find_config(cwd or Path.cwd())
+        if config:
+            values = {f: _first(flags, env, config, f, config_path) for f in FIELDS}
+    sub, rg, ws = (values[f][0] for f in FIELDS)
+    if not (sub or rg) and target != "azure":
+        name, source = values["workspace"]
+        why = f"{source} without a subscription or resource group" if name else "no workspace configured"
+        return _local(name, why, env)
+    if not sub:
+        sub = default_az_subscription(env)
+        values["subscription"] = (sub, "the default subscription of `az account`")
+    missing = [FLAG_NAMES[f] for f, (value, _) in zip(FIELDS, (values[f] for f in FIELDS)) if not value]
+    if missing:
+        raise UsageError(f"an Azure workspace needs {', '.join(missing)}",
+                         hint="or set ML_SUBSCRIPTION, ML_RESOURCE_GROUP, ML_WORKSPACE, or a config.json")
+    sources = sorted({source for _, source in values.values()})
+    reason = (f"Azure workspace '{values['workspace'][0]}' in resource group '{values['resource_group'][0]}' "
+              f"of subscription '{values['subscription'][0]}' (from {', '.join(sources)})")
+    return WorkspaceTarget("azure", WorkspaceId(values["subscription"][0], values["resource_group"][0],
+                                                values["workspace"][0]), reason)
+
+
+def _first(flags, env, config, field, config_path: Optional[Path] = None) -> Tuple[Optional[str], str]:
+    if flags.get(field):
+        return flags[field], FLAG_NAMES[field]
+    for name in ENV_NAMES[field]:
+        if env.get(name):
+            return env[name], name
+    if config.get(field):
+        return config[field], str(config_path)
+    return None, ""
+
+
+def _local(name: Optional[str], why: str, env: Mapping[str, str]) -> WorkspaceTarget:
+    name = name or LOCAL_WORKSPACE
+    if not _LOCAL_NAME.match(name):
+        raise UsageError(f"invalid local workspace name {name!r}: use letters, digits, '-' and '_' (at most 33)")
+    home = local_home(env)
+    reason = f"{why}: using the local workspace '{name}' under {_tilde(home)}"
+    return WorkspaceTarget("local", WorkspaceId(LOCAL_SUBSCRIPTION, LOCAL_RESOURCE_GROUP, name), reason, home)
+
+
+def _tilde(path: Path) -> str:
+    try:
+        return "~/" + str(path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)
+
+
+def find_config(start: Path) -> Tuple[Dict[str, str], Optional[Path]]:
+    """The SDK's search: `.azureml/config.json` up to 20 parents, then `config.json` the same way."""
+    for relative in (Path(".azureml") / "config.json", Path("config.json")):
+        folder = start.resolve()
+        for _ in range(CONFIG_SEARCH_LEVELS + 1):
+            candidate = folder / relative
+            if candidate.is_file():
+                config = _read_config(candidate, strict=relative.parent.name == ".azureml")
+                if config:
+                    return config, candidate
+            if folder.parent == folder:
+                break
+            folder = folder.parent
+    return {}, None
+
+
+def _read_config(path: Path, *, strict: bool) -> Dict[str, str]:
+    # A plain config.json may belong to anything else; only `.azureml/config.json` must be ours.
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError) as exc:
+        if strict:
+            raise UsageError(f"{path}: not a readable JSON workspace config ({exc})") from None
+        return {}
+    if not isinstance(data, dict):
+        data = {}
+    if isinstance(data.get("Scope"), str):
+        pieces = data["Scope"].split("/")
+        if len(pieces) > 8:
+            return {"subscription": pieces[2], "resource_group": pieces[4], "workspace": pieces[8]}
+    config = {"subscription": data.get("subscription_id"), "resource_group": data.get("resource_group"),
+              "workspace": data.get("workspace_name")}
+    config = {k: str(v) for k, v in config.items() if isinstance(v, str) and v}
+    if strict and not config:
+        raise UsageError(f"{path}: expected subscription_id, resource_group and workspace_name")
+    return config
+
+
+def default_az_subscription(env: Mapping[str, str] = os.environ) -> Optional[str]:
+    """The subscription `az account set` chose, from az's profile; None when az was never used."""
+    config_dir = Path(env.get("AZURE_CONFIG_DIR") or Path.home() / ".azure")
+    try:
+        profile = json.loads((config_dir / "azureProfile.json").read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError):
+        return None
+    for subscription in profile.get("subscriptions") or ():
+        if isinstance(subscription, dict) and subscription.get("isDefault"):
+            return subscription.get("id")
+    return None
+
+
+def make_client(target: WorkspaceTarget, *, credential=None, env: Mapping[str, str] = os.environ):
+    """The WorkspaceClient for `target`, with the local or the Azure transport."""
+    from cli.client.workspace_client import WorkspaceClient
+
+    if target.kind == "local":
+        from cli.client.transports.local import LocalTransport
+        from cli.local.service import LocalWorkspaceService
+
+        service = LocalWorkspaceService(target.home or local_home(env), target.workspace.workspace)
+        return WorkspaceClient(LOCAL_BASE_URL, target.workspace, LocalTransport(service))
+    from urllib.parse import urlsplit
+
+    from cli.client.transports.azure import AzureTransport
+
+    base_url = env.get("AZUREML_DEV_URL_MFE") or AZURE_BASE_URL
+    host = urlsplit(base_url).hostname
+    if not host:
+        raise UsageError(f"AZUREML_DEV_URL_MFE={base_url!r} is not a URL")
+    transport = AzureTransport(credential, hosts=(host,))
+    return WorkspaceClient(base_url, target.workspace, transport, credential)

@@ -1,0 +1,60 @@
+"""AzureTransport: HTTPS with an azure-identity bearer token on management-plane requests."""
+
+from __future__ import annotations
+
+import time
+from typing import Iterable, Optional
+
+import httpx
+
+from cli.errors import AuthenticationError
+
+MANAGEMENT_SCOPE = "https://management.azure.com/.default"
+REFRESH_MARGIN = 300  # seconds before expiry at which a cached token is replaced
+_LOGIN_HINT = ("sign in with `az login`, or set AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET; "
+               "without --subscription/--resource-group, ml uses the local workspace")
+
+
+class AzureTransport(httpx.HTTPTransport):
+    """Adds `Authorization: Bearer` to requests for `hosts`; SAS-signed URLs never get it."""
+
+    def __init__(self, credential=None, *, scope: str = MANAGEMENT_SCOPE,
+                 hosts: Iterable[str] = ("management.azure.com",), **transport_options):
+        super().__init__(**transport_options)
+        self._credential = credential
+        self.scope = scope
+        self.hosts = frozenset(h.lower() for h in hosts)
+        self._token: Optional[str] = None
+        self._expires_on = 0.0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.wants_token(request.url):
+            request.headers["Authorization"] = f"Bearer {self.token()}"
+        return super().handle_request(request)
+
+    def wants_token(self, url: httpx.URL) -> bool:
+        return url.host.lower() in self.hosts and "sig" not in url.params
+
+    def token(self) -> str:
+        """A management token, cached until REFRESH_MARGIN seconds before it expires."""
+        if self._token is None or time.time() >= self._expires_on - REFRESH_MARGIN:
+            access = self._get_token()
+            self._token, self._expires_on = access.token, float(access.expires_on)
+        return self._token
+
+    def _get_token(self):
+        try:
+            if self._credential is None:
+                from azure.identity import DefaultAzureCredential  # slow import: only when Azure is used
+
+                self._credential = DefaultAzureCredential()
+            return self._credential.get_token(self.scope)
+        except ImportError:
+            raise AuthenticationError("azure-identity is not installed", hint="pip install azure-identity") from None
+        except Exception as exc:
+            from azure.core.exceptions import ClientAuthenticationError
+
+            if not isinstance(exc, ClientAuthenticationError):
+                raise
+            first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise AuthenticationError(f"could not get an Azure access token: {first_line}", hint=_LOGIN_HINT) from None

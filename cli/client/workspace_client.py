@@ -1,0 +1,206 @@
+"""The one workspace client: ARM resource calls on httpx, with retries, paging and LROs.
+
+Every httpx exception and every error response is translated here, and only here, into
+cli.errors. URLs in messages and debug logs pass through `redact`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any, Callable, Dict, Iterator, Mapping, Optional
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from cli import __version__
+from cli.client import lro
+from cli.client.arm_errors import error_from_response
+from cli.client.redact import redact
+from cli.client.resources import API_VERSION, WorkspaceId
+from cli.client.retry import IDEMPOTENT_METHODS, MAX_RETRIES, delay_for, should_retry_status
+from cli.errors import ResourceNotFoundError, ServiceError, UsageError
+
+__all__ = ["WorkspaceClient", "redact"]
+
+log = logging.getLogger("ml.client")
+Params = Optional[Mapping[str, Any]]
+
+
+def with_query(url: str, params: Params = None, api_version: Optional[str] = None) -> str:
+    """`url` with `params` added and api-version replaced, other query text left byte for byte."""
+    parts = urlsplit(url)
+    replaced = set(params or ()) | ({"api-version"} if api_version else set())
+    pairs = [p for p in parts.query.split("&") if p and p.split("=", 1)[0] not in replaced]
+    for key, value in (params or {}).items():
+        if value is None:
+            continue
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        pairs.append(f"{quote(key, safe='$')}={quote(text, safe='$:,')}")
+    if api_version:
+        pairs.append(f"api-version={api_version}")
+    return urlunsplit(parts._replace(query="&".join(pairs)))
+
+
+class WorkspaceClient:
+    """REST calls on one workspace; paths are ARM ids, `/`-rooted paths, or absolute URLs."""
+
+    def __init__(self, base_url: str, workspace: WorkspaceId, transport, credential=None, *,
+                 api_version: str = API_VERSION, sleep: Callable[[float], None] = time.sleep,
+                 max_retries: int = MAX_RETRIES, timeout: float = 60.0):
+        import httpx
+
+        self.base_url = base_url.rstrip("/")
+        self.workspace = workspace
+        # The management-plane token is the transport's business; this one serves other
+        # audiences (endpoint invocation with AAD tokens).
+        self.credential = credential
+        self.api_version = api_version
+        self.max_retries = max_retries
+        self._sleep = sleep
+        self._http = httpx.Client(
+            transport=transport, base_url=self.base_url, follow_redirects=False,
+            timeout=httpx.Timeout(timeout, connect=10.0),
+            headers={"User-Agent": f"ml/{__version__}", "Accept": "application/json"},
+        )
+
+    # Resource calls
+    def get(self, path: str, *, params: Params = None) -> Optional[dict]:
+        return self._json(self._send("GET", self.url(path, params)))
+
+    def put(self, path: str, body: Any, *, wait: bool = True, params: Params = None) -> Optional[dict]:
+        return self._write("PUT", path, body, wait, params)
+
+    def patch(self, path: str, body: Any, *, wait: bool = True, params: Params = None) -> Optional[dict]:
+        return self._write("PATCH", path, body, wait, params)
+
+    def post(self, path: str, body: Any = None, *, wait: bool = True, params: Params = None) -> Optional[dict]:
+        return self._write("POST", path, body, wait, params)
+
+    def delete(self, path: str, *, wait: bool = True, params: Params = None) -> None:
+        self._write("DELETE", path, None, wait, params)
+
+    def list(self, path: str, params: Params = None, max_results: Optional[int] = None) -> Iterator[dict]:
+        """Yield the items of every page, following nextLink with our api-version."""
+        url, seen, count = self.url(path, params), set(), 0
+        while url:
+            page = self._json(self._send("GET", url)) or {}
+            for item in page.get("value") or ():
+                if max_results is not None and count >= max_results:
+                    return
+                count += 1
+                yield item
+            next_link = page.get("nextLink")
+            if not next_link or next_link in seen:  # a service repeating its nextLink would loop forever
+                return
+            seen.add(next_link)
+            url = with_query(next_link, api_version=self.api_version)
+
+    # Blob calls through SAS URIs: the SAS is the credential, so no api-version and no token
+    def put_blob(self, url: str, data: bytes, headers: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
+        response = self._send("PUT", url, content=data, headers=dict(headers or {}))
+        return dict(response.headers)
+
+    def head_blob(self, url: str) -> Optional[Dict[str, str]]:
+        """The blob's headers (metadata as x-ms-meta-*), or None when it does not exist."""
+        try:
+            return dict(self._send("HEAD", url).headers)
+        except ResourceNotFoundError:
+            return None
+
+    def get_blob(self, url: str, headers: Optional[Mapping[str, str]] = None) -> bytes:
+        return self._send("GET", url, headers=dict(headers or {})).content
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "WorkspaceClient":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    # Internals shared with lro
+    def url(self, path: str, params: Params = None) -> str:
+        """The full management URL of `path` (an ARM id, `/`-rooted path, relative-to-workspace path or URL)."""
+        if path.startswith(("http://", "https://")):
+            full = path
+        elif path.startswith("/"):
+            full = self.base_url + path
+        else:
+            full = f"{self.base_url}{self.workspace.arm_id}/{path}"
+        return with_query(full, params, self.api_version)
+
+    def _write(self, method: str, path: str, body: Any, wait: bool, params: Params) -> Optional[dict]:
+        url = self.url(path, params)
+        response = self._send(method, url, json=body)
+        if wait and lro.is_long_running(response):
+            return lro.wait(self, method, url, response)
+        return self._json(response)
+
+    def _send(self, method: str, url: str, *, json: Any = None, content: Optional[bytes] = None,
+              headers: Optional[Dict[str, str]] = None):
+        import httpx
+
+        client_request_id = str(uuid.uuid4())  # one id for the call and all its retries
+        headers = {**(headers or {}), "x-ms-client-request-id": client_request_id}
+        attempt = 0
+        while True:
+            started = time.monotonic()
+            try:
+                response = self._http.request(method, url, json=json, content=content, headers=headers)
+            except httpx.TransportError as exc:
+                if attempt < self.max_retries and _may_retry_error(method, exc):
+                    delay = delay_for(attempt)
+                    log.debug("%s %s: %s; retrying in %.1fs", method, redact(url), type(exc).__name__, delay)
+                    self._sleep(delay)
+                    attempt += 1
+                    continue
+                raise _translate(exc, url) from None
+            except httpx.InvalidURL as exc:
+                raise UsageError(redact(f"invalid URL {url}: {exc}")) from None
+            log.debug("%s %s -> %s (%.2fs)", method, redact(url), response.status_code, time.monotonic() - started)
+            status = response.status_code
+            if attempt < self.max_retries and should_retry_status(method, status, response.headers):
+                delay = delay_for(attempt, response.headers)
+                log.debug("HTTP %s; retrying in %.1fs", status, delay)
+                self._sleep(delay)
+                attempt += 1
+                continue
+            if status >= 400:
+                raise error_from_response(response, client_request_id)
+            return response
+
+    @staticmethod
+    def _json(response) -> Optional[Any]:
+        if not response.content or response.status_code == 204:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise ServiceError(
+                redact(f"{response.request.url} answered HTTP {response.status_code} with a body that is not JSON"),
+                status=response.status_code, request_id=response.headers.get("x-ms-request-id"),
+            ) from None
+
+
+def _may_retry_error(method: str, exc) -> bool:
+    import httpx
+
+    # A request that never connected can be sent again whatever its method.
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+        return True
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return False
+    return method in IDEMPOTENT_METHODS
+
+
+def _translate(exc, url: str):
+    import httpx
+
+    host = urlsplit(url).netloc or url
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return UsageError(redact(f"unsupported URL {url}"))
+    if isinstance(exc, httpx.TimeoutException):
+        return ServiceError(redact(f"{host} did not answer in time ({type(exc).__name__})"))
+    return ServiceError(redact(f"could not reach {host}: {exc or type(exc).__name__}"),
+                        hint="check the network connection and the workspace URL")

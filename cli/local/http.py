@@ -1,0 +1,79 @@
+"""HTTP pieces the handlers share: the ARM error raised to answer an error, JSON bodies, request context."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import httpx
+
+if TYPE_CHECKING:
+    from cli.local.service import LocalWorkspaceService
+
+
+class ApiError(Exception):
+    """Answer the request with an ARM ErrorResponse: {"error": {"code", "message", ...}}."""
+
+    def __init__(self, status: int, code: str, message: str, *, target: str | None = None,
+                 details: list[dict] | None = None, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.target, self.details, self.headers = target, details, headers or {}
+
+    def body(self) -> dict:
+        error: dict = {"code": self.code, "message": self.message}
+        if self.target:
+            error["target"] = self.target
+        if self.details:
+            error["details"] = self.details
+        return {"error": error}
+
+
+def not_found(kind: str, name: str) -> ApiError:
+    return ApiError(404, "ResourceNotFound", f"The {kind} '{name}' was not found in this workspace.")
+
+
+def json_response(status: int, body: object | None = None, headers: dict[str, str] | None = None
+                  ) -> httpx.Response:
+    if body is None:
+        return httpx.Response(status, headers=headers or {})
+    content = json.dumps(body).encode()
+    return httpx.Response(status, content=content,
+                          headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+
+
+@dataclass
+class Call:
+    """One request as a handler sees it: the service, path parameters and the query."""
+
+    service: "LocalWorkspaceService"
+    request: httpx.Request
+    params: dict[str, str]
+    query: dict[str, str] = field(default_factory=dict)
+
+    def json(self, *, required: bool = True) -> dict:
+        """The request body as a JSON object, or a 400 InvalidRequestContent."""
+        raw = self.request.content
+        if not raw.strip():
+            if required:
+                raise ApiError(400, "InvalidRequestContent", "The request content was empty; a JSON"
+                               " object was expected.")
+            return {}
+        try:
+            body = json.loads(raw)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise ApiError(400, "InvalidRequestContent",
+                           f"The request content was invalid and could not be deserialized: {exc}.") from None
+        if not isinstance(body, dict):
+            raise ApiError(400, "InvalidRequestContent",
+                           f"The request content must be a JSON object, not {type(body).__name__}.")
+        return body
+
+    def properties(self, body: dict) -> dict:
+        """`body.properties` as an object, or a 400 naming the problem."""
+        props = body.get("properties")
+        if not isinstance(props, dict):
+            raise ApiError(400, "UserError", "The request body must have a 'properties' object.",
+                           target="properties")
+        return props

@@ -1,0 +1,94 @@
+"""The embedded local workspace: answers Azure ML REST requests in-process, as Azure does."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import httpx
+
+from cli.local import ids
+from cli.local.blobs import BlobStore
+from cli.local.http import ApiError, Call, json_response
+from cli.local.router import Router
+from cli.local.store import open_store
+
+
+def build_router() -> Router:
+    from cli.local.handlers import (assets, blob, computes, datastores, jobs, operations, uploads,
+                                    workspace)
+
+    router = Router()
+    for module in (workspace, assets, uploads, computes, datastores, jobs, operations, blob):
+        module.register(router)
+    return router
+
+
+class LocalWorkspaceService:
+    """One local workspace under ML_HOME; `handle` is the whole HTTP surface."""
+
+    def __init__(self, home: Path, workspace_name: str):
+        self.home = Path(home)
+        self.workspace = workspace_name
+        self.root = self.home / "workspaces" / workspace_name
+        self.store = open_store(self.home, workspace_name)
+        self.blobs = BlobStore(self.root / "blobs", self.store, workspace_name)
+        self.workspace_id = ids.workspace_id(workspace_name)
+        self.router = build_router()
+        self.blobs.ensure_default_datastore()
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        request_id = str(uuid.uuid4())
+        try:
+            response = self._dispatch(request)
+        except ApiError as error:
+            response = json_response(error.status, error.body(), error.headers)
+            if request.url.host != ids.MANAGEMENT_HOST:
+                response.headers["x-ms-error-code"] = error.code
+        except (OSError, ValueError) as exc:  # an unexpected fault still answers in the ARM shape
+            response = json_response(500, {"error": {"code": "InternalServerError",
+                                                     "message": f"{type(exc).__name__}: {exc}"}})
+        response.headers["x-ms-request-id"] = request_id
+        if request.url.host == ids.MANAGEMENT_HOST:
+            response.headers["x-ms-correlation-request-id"] = request_id
+        client_id = request.headers.get("x-ms-client-request-id")
+        if client_id is not None:
+            response.headers["x-ms-client-request-id"] = client_id
+        return response
+
+    def _dispatch(self, request: httpx.Request) -> httpx.Response:
+        host, path = request.url.host, request.url.path
+        if host.endswith("." + ids.BLOB_HOST):  # virtual-host style <account>.blob.ml.invalid
+            host, path = ids.BLOB_HOST, "/" + host.split(".", 1)[0] + path
+        query = dict(parse_qsl(request.url.query.decode(), keep_blank_values=True))
+        if host == ids.MANAGEMENT_HOST and "api-version" not in query:
+            raise ApiError(400, "MissingApiVersionParameter",
+                           "The api-version query parameter (?api-version=) is required for all requests.")
+        handler, params = self.router.resolve(host, request.method, path)
+        self._check_workspace(params)
+        return handler(Call(self, request, params, query))
+
+    def _check_workspace(self, params: dict[str, str]) -> None:
+        if params.get("subscriptionId", ids.SUBSCRIPTION).lower() != ids.SUBSCRIPTION:
+            raise ApiError(404, "SubscriptionNotFound",
+                           f"The subscription '{params['subscriptionId']}' could not be found.")
+        if params.get("resourceGroupName", ids.RESOURCE_GROUP).lower() != ids.RESOURCE_GROUP:
+            raise ApiError(404, "ResourceGroupNotFound",
+                           f"Resource group '{params['resourceGroupName']}' could not be found.")
+        name = params.get("workspaceName", self.workspace)
+        if name.lower() != self.workspace.lower():
+            raise ApiError(404, "ResourceNotFound",
+                           f"The Resource '{ids.PROVIDER}/workspaces/{name}' under resource group"
+                           f" '{ids.RESOURCE_GROUP}' was not found.")
+
+    # ---- helpers the handlers share
+
+    def arm_id(self, *parts: str) -> str:
+        """ARM id of a resource below this workspace: arm_id('models', 'm', 'versions', '1')."""
+        return "/".join((self.workspace_id, *parts))
+
+    def url(self, arm_id: str, **query: str) -> str:
+        from urllib.parse import urlencode
+
+        return f"{ids.MANAGEMENT_URL}{arm_id}?" + urlencode({"api-version": ids.API_VERSION, **query})

@@ -1,0 +1,62 @@
+import pytest
+
+from cli.spec.overrides import OverrideError, apply_override, parse_override
+from cli.spec.references import MalformedReference, parse_reference
+
+
+@pytest.mark.parametrize("text, path, value", [
+    ("resources.instance_count=2", ("resources", "instance_count"), 2),
+    ("inputs.lr=0.1", ("inputs", "lr"), 0.1),
+    ("tags.flag=true", ("tags", "flag"), True),
+    ("display_name=a=b", ("display_name",), "a=b"),
+    ("environment_variables.EMPTY=", ("environment_variables", "EMPTY"), ""),
+    ("jobs.train.outputs[0]=x", ("jobs", "train", "outputs", 0), "x"),
+])
+def test_parse_override(text, path, value):
+    assert parse_override(text) == (path, value)
+
+
+def test_apply_creates_mappings_and_refuses_to_cross_a_reference():
+    data = {"environment": "azureml:env:1"}
+    apply_override(data, ("resources", "instance_count"), 2, "resources.instance_count=2")
+    assert data["resources"] == {"instance_count": 2}
+    with pytest.raises(OverrideError, match="'environment' is a reference string"):
+        apply_override(data, ("environment", "image"), "x", "environment.image=x")
+
+
+@pytest.mark.parametrize("text", ["novalue", "=3", "a..b=1"])
+def test_bad_override_syntax(text):
+    with pytest.raises(OverrideError):
+        parse_override(text)
+
+
+@pytest.mark.parametrize("text, kind, fields", [
+    ("azureml:env:3", "asset", {"name": "env", "version": "3"}),
+    ("azureml:env@latest", "label", {"name": "env", "label": "latest"}),
+    ("azureml:cpu-cluster", "resource", {"name": "cpu-cluster"}),
+    ("azureml://registries/azureml/models/m/versions/2", "registry", {"registry": "azureml", "asset_type": "models", "version": "2"}),
+    ("azureml://feeds/azureml/environments/e/labels/latest", "registry", {"asset_type": "environments", "label": "latest"}),
+    ("azureml://datastores/workspaceblobstore/paths/a/b.csv", "datastore", {"datastore": "workspaceblobstore", "path": "a/b.csv"}),
+    ("azureml://jobs/job-1/outputs/model/paths/x", "job_output", {"job": "job-1", "output": "model", "path": "x"}),
+    ("azureml://subscriptions/s/resourcegroups/rg/workspaces/w/datastores/d/paths/p", "datastore", {"datastore": "d"}),
+    ("/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w/computes/c", "arm", {"name": "c"}),
+])
+def test_well_formed_references(text, kind, fields):
+    reference = parse_reference(text)
+    assert reference.kind == kind
+    for key, value in fields.items():
+        assert getattr(reference, key) == value
+
+
+@pytest.mark.parametrize("text, message", [
+    ("azureml:", "names nothing"),
+    ("azureml:env:", "is not a valid reference"),
+    ("azureml:env@", "is not a valid reference"),
+    ("azureml://datastores/ds", "expected azureml://datastores/<datastore>/paths/<path>"),
+    ("azureml://registries/r/things/x/versions/1", "registry asset type 'things'"),
+    ("azureml://jobs/j", "expected azureml://jobs/<job>/outputs/<output>"),
+    ("azureml:/subscriptions/x", "is not a valid ARM id"),
+])
+def test_malformed_references(text, message):
+    with pytest.raises(MalformedReference, match=message.replace("(", r"\(").replace(")", r"\)").replace("?", r"\?")):
+        parse_reference(text)

@@ -1,0 +1,78 @@
+import json
+
+import pytest
+
+from cli.spec.schema import SchemaStore, Validator
+
+NODE = {
+    "type": "object",
+    "required": ["type"],
+    "properties": {"type": {"enum": ["command", "sweep"]}},
+    "allOf": [
+        {"if": {"properties": {"type": {"const": "command"}}, "required": ["type"]},
+         "then": {"type": "object", "additionalProperties": False, "required": ["command"],
+                  "properties": {"type": {}, "command": {"type": "string"}, "count": {"type": "integer", "minimum": 1}}}},
+        {"if": {"properties": {"type": {"const": "sweep"}}, "required": ["type"]},
+         "then": {"type": "object", "additionalProperties": False,
+                  "properties": {"type": {}, "trial": {"type": "string"}}}},
+    ],
+}
+ROOT = {
+    "$id": "https://ml.invalid/schemas/test.schema.json",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "minLength": 1},
+        "environment": {"anyOf": [{"type": "string", "pattern": "^azureml:", "title": "environment reference"}, {"$ref": "other.schema.json"}]},
+        "jobs": {"type": "object", "additionalProperties": {"$ref": "#/$defs/node"}},
+        "tags": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}},
+    },
+    "$defs": {"node": NODE},
+}
+OTHER = {"type": "object", "additionalProperties": False, "required": ["image"], "properties": {"image": {"type": "string"}, "conda_file": {"type": "string"}}}
+
+
+@pytest.fixture()
+def validator(tmp_path):
+    (tmp_path / "test.schema.json").write_text(json.dumps(ROOT))
+    (tmp_path / "other.schema.json").write_text(json.dumps(OTHER))
+    store = SchemaStore(tmp_path)
+    return lambda data: [(i.path, i.message) for i in Validator(store).validate(data, "test.schema.json")]
+
+
+def test_valid_instance(validator):
+    assert validator({"name": "x", "environment": {"image": "python"}, "jobs": {"a": {"type": "command", "command": "echo"}}}) == []
+
+
+def test_unknown_key_with_suggestion(validator):
+    assert validator({"nmae": "x"}) == [(("nmae",), "unknown key 'nmae' (did you mean 'name'?)")]
+
+
+def test_discriminated_node_reports_only_its_variant(validator):
+    issues = validator({"jobs": {"a": {"type": "command", "comand": "echo", "count": 0}}})
+    assert issues == [
+        (("jobs", "a"), "missing required key 'command'"),
+        (("jobs", "a", "comand"), "unknown key 'comand' (did you mean 'command'?)"),
+        (("jobs", "a", "count"), "0 is less than the minimum of 1"),
+    ]
+
+
+def test_bad_enum_with_suggestion(validator):
+    assert validator({"jobs": {"a": {"type": "comand"}}}) == [(("jobs", "a", "type"), "'comand' is not one of 'command', 'sweep' (did you mean 'command'?)")]
+
+
+def test_union_picks_the_branch_of_the_value_kind(validator):
+    assert validator({"environment": {"image": "x", "conda": "y"}}) == [(("environment", "conda"), "unknown key 'conda' (did you mean 'conda_file'?)")]
+    assert validator({"environment": "docker:x"}) == [(("environment",), "'docker:x' is not a valid environment reference")]
+    assert validator({"environment": 3}) == [(("environment",), "expected a string or a mapping, got an integer (3)")]
+
+
+def test_type_errors_name_both_kinds(validator):
+    assert validator({"name": 3, "tags": {"a": [1]}}) == [
+        (("name",), "expected a string, got an integer (3)"),
+        (("tags", "a"), "expected a string, a number or a boolean, got a list"),
+    ]
+
+
+def test_booleans_are_not_integers(validator):
+    assert validator({"jobs": {"a": {"type": "command", "command": "x", "count": True}}}) == [(("jobs", "a", "count"), "expected an integer, got a boolean (true)")]
