@@ -38,6 +38,11 @@ class Application:
         if not self.only_show_errors:
             print(f"warning: {message}", file=sys.stderr, flush=True)
 
+    def warn_line(self, line: str) -> None:
+        """A preformatted warning (e.g. a diagnostic); silent with --only-show-errors."""
+        if not self.only_show_errors:
+            print(line, file=sys.stderr, flush=True)
+
     def error(self, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 

@@ -29,9 +29,9 @@ class ValidationReport:
     def invalid(self) -> int:
         return sum(r.status == "invalid" for r in self.results)
 
-    def lines(self) -> Iterable[str]:
+    def lines(self, *, warnings: bool = True) -> Iterable[str]:
         for result in self.results:
-            yield from (d.format() for d in result.diagnostics)
+            yield from (d.format() for d in result.diagnostics if warnings or d.is_error)
 
     def summary(self) -> str:
         counts = {s: sum(r.status == s for r in self.results) for s in ("valid", "invalid", "skipped")}
@@ -81,5 +81,6 @@ def validate_paths(paths: Sequence[Path], overrides: Sequence[str] = ()) -> Vali
                 continue
         spec, diagnostics = check_spec(file, overrides=overrides)
         family = spec.family.name if spec else None
-        report.results.append(FileResult(shown, family, "invalid" if diagnostics or spec is None else "valid", diagnostics))
+        invalid = spec is None or any(d.is_error for d in diagnostics)
+        report.results.append(FileResult(shown, family, "invalid" if invalid else "valid", diagnostics))
     return report

@@ -48,7 +48,8 @@ def local_home(env: Mapping[str, str] = os.environ) -> Path:
 def resolve_target(*, workspace_name: Optional[str] = None, resource_group: Optional[str] = None,
                    subscription: Optional[str] = None, env: Mapping[str, str] = os.environ,
                    cwd: Optional[Path] = None) -> WorkspaceTarget:
-    """Each of subscription, resource group and workspace comes from its flag, else env, else config.json."""
+    """Each of subscription, resource group and workspace comes from its flag, else env, else config.json;
+    with neither a subscription nor a resource group, the target is the local workspace."""
     flags = {"subscription": subscription, "resource_group": resource_group, "workspace": workspace_name}
     target = (env.get("ML_TARGET") or "").strip().lower()
     if target not in ("", "local", "azure"):
@@ -57,32 +58,28 @@ def resolve_target(*, workspace_name: Optional[str] = None, resource_group: Opti
         given = [FLAG_NAMES[f] for f in ("subscription", "resource_group") if flags[f]]
         if given:
             raise UsageError(f"ML_TARGET=local but {' and '.join(given)} given")
-        name, source = _first(flags, env, {}, "workspace")
-        return _local(name, f"ML_TARGET=local", env)
+        name, _ = _first(flags, env, {}, "workspace")
+        return _local(name, "ML_TARGET=local", env)
 
-    values: Dict[str, Tuple[Optional[str], str]] = {f: _first(flags, env, {}, f) for f in FIELDS}
-    if not (values["subscription"][0] or values["resource_group"][0]):
-        config, config_path = find_config(cwd or Path.cwd())
-        if config:
-            values = {f: _first(flags, env, config, f, config_path) for f in FIELDS}
-    sub, rg, ws = (values[f][0] for f in FIELDS)
+    config, config_path = find_config(cwd or Path.cwd())
+    values: Dict[str, Tuple[Optional[str], str]] = {f: _first(flags, env, config, f, config_path) for f in FIELDS}
+    sub, rg, name = (values[f][0] for f in FIELDS)
+    if sub == LOCAL_SUBSCRIPTION and rg == LOCAL_RESOURCE_GROUP:  # the local workspace's own ids
+        return _local(name, f"subscription {sub} and resource group 'local'", env)
     if not (sub or rg) and target != "azure":
-        name, source = values["workspace"]
-        why = f"{source} without a subscription or resource group" if name else "no workspace configured"
+        why = f"{values['workspace'][1]} without a subscription or resource group" if name else "no workspace configured"
         return _local(name, why, env)
     if not sub:
         sub = default_az_subscription(env)
         values["subscription"] = (sub, "the default subscription of `az account`")
-    missing = [FLAG_NAMES[f] for f, (value, _) in zip(FIELDS, (values[f] for f in FIELDS)) if not value]
+    missing = [FLAG_NAMES[f] for f in FIELDS if not values[f][0]]
     if missing:
         raise UsageError(f"an Azure workspace needs {', '.join(missing)}",
-                         hint="or set ML_SUBSCRIPTION, ML_RESOURCE_GROUP, ML_WORKSPACE, or a config.json")
-    sources = sorted({source for _, source in values.values()})
-    reason = (f"Azure workspace '{values['workspace'][0]}' in resource group '{values['resource_group'][0]}' "
-              f"of subscription '{values['subscription'][0]}' (from {', '.join(sources)})")
-    return WorkspaceTarget("azure", WorkspaceId(values["subscription"][0], values["resource_group"][0],
-                                                values["workspace"][0]), reason)
-
+                         hint="or set ML_SUBSCRIPTION, ML_RESOURCE_GROUP and ML_WORKSPACE, or write a config.json")
+    sources = ", ".join(sorted({source for _, source in values.values()}))
+    workspace = WorkspaceId(sub, rg, name)
+    reason = f"Azure workspace '{name}' in resource group '{rg}' of subscription '{sub}' (from {sources})"
+    return WorkspaceTarget("azure", workspace, reason)
 
 def _first(flags, env, config, field, config_path: Optional[Path] = None) -> Tuple[Optional[str], str]:
     if flags.get(field):

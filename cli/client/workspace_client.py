@@ -82,13 +82,13 @@ class WorkspaceClient:
     def list(self, path: str, params: Params = None, max_results: Optional[int] = None) -> Iterator[dict]:
         """Yield the items of every page, following nextLink with our api-version."""
         url, seen, count = self.url(path, params), set(), 0
-        while url:
+        while url and max_results != 0:
             page = self._json(self._send("GET", url)) or {}
             for item in page.get("value") or ():
+                yield item
+                count += 1
                 if max_results is not None and count >= max_results:
                     return
-                count += 1
-                yield item
             next_link = page.get("nextLink")
             if not next_link or next_link in seen:  # a service repeating its nextLink would loop forever
                 return
@@ -101,7 +101,7 @@ class WorkspaceClient:
         return dict(response.headers)
 
     def head_blob(self, url: str) -> Optional[Dict[str, str]]:
-        """The blob's headers (metadata as x-ms-meta-*), or None when it does not exist."""
+        """The blob's headers, lower-case (metadata as x-ms-meta-*), or None when it does not exist."""
         try:
             return dict(self._send("HEAD", url).headers)
         except ResourceNotFoundError:

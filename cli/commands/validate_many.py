@@ -21,7 +21,7 @@ def register(root: typer.Typer) -> None:
 
         app = current()
         report = validate_paths(paths, set_ or ())
-        for line in report.lines():
+        for line in report.lines(warnings=not app.only_show_errors):
             app.error(line)
         app.error(report.summary())
         if app.output_given:

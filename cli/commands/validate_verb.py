@@ -13,5 +13,8 @@ def add_validate(group: typer.Typer, group_name: str) -> None:
         from cli.application import current
         from cli.spec.loader import load_spec
 
+        app = current()
         spec = load_spec(file, group=group_name, overrides=set_ or ())
-        current().emit(spec.resolved())
+        for warning in spec.warnings:
+            app.warn_line(warning.format())
+        app.emit(spec.resolved())

@@ -17,6 +17,7 @@ class Finding:
 
     path: tuple
     message: str
+    severity: str = "error"  # "warning" where the official tools accept the spec as it is
 
 
 def _ports(section) -> dict:
@@ -39,15 +40,25 @@ def check_command(text, path: tuple, inputs, outputs, search_space=None, *, chec
         root, name = parts[0], parts[1] if len(parts) > 1 else ""
         guarded = any(start <= match.start() < end for start, end in inside_optional.items())
         if root == "inputs":
+            name = _declared_name(parts[1:], inputs) or name
             if name not in inputs:
                 findings.append(Finding(path, f"'${{{{{match.group(1)}}}}}' names no declared input{did_you_mean(name, inputs)}"))
             elif check_optional and _is_optional(inputs[name]) and not guarded:
-                findings.append(Finding(path, f"optional input '{name}' must be used inside $[[ ... ]] so the segment can be dropped when it is not given"))
+                findings.append(Finding(path, f"optional input '{name}' is used outside $[[ ... ]]; the command breaks when it is not given", "warning"))
         elif root == "outputs" and name not in outputs:
             findings.append(Finding(path, f"'${{{{{match.group(1)}}}}}' names no declared output{did_you_mean(name, outputs)}"))
         elif root == "search_space" and search_space is not None and name not in _ports(search_space):
             findings.append(Finding(path, f"'${{{{{match.group(1)}}}}}' names no search_space key{did_you_mean(name, _ports(search_space))}"))
     return findings
+
+
+def _declared_name(parts: list, declared: dict) -> str | None:
+    """The declared port a dotted reference names: 'group.sub.x' may be a parameter group's member."""
+    for end in range(len(parts), 0, -1):
+        candidate = ".".join(parts[:end])
+        if candidate in declared:
+            return candidate
+    return None
 
 
 def _strings(value, path: tuple, skip=("component", "trial")):
@@ -79,7 +90,12 @@ def check_pipeline(spec: dict, component_ports) -> list[Finding]:
         if not isinstance(node, dict):
             continue
         for path, text in _strings(node, ("jobs", step)):
+            # Outside its input/output bindings, a step's ${{inputs.x}} names its own port (command,
+            # args, task.program_arguments, input_data); only parent.* reaches the pipeline there.
+            own_scope = len(path) > 2 and path[2] not in ("inputs", "outputs")
             for match in EXPRESSION.finditer(text):
+                if own_scope and not match.group(1).startswith(("parent.", "jobs.")):
+                    continue
                 findings += _check_binding(match.group(1), path, step, jobs, inputs, outputs, edges, component_ports)
         ports = component_ports(node)
         if ports is not None:
@@ -126,7 +142,7 @@ def _check_node_ports(step: str, node: dict, inputs, outputs) -> list[Finding]:
             continue
         for name in given:
             if name not in declared:
-                findings.append(Finding(("jobs", step, section, name), f"the step's component declares no {section[:-1]} '{name}'{did_you_mean(name, declared)}"))
+                findings.append(Finding(("jobs", step, section, name), f"the step's component declares no {section[:-1]} '{name}'{did_you_mean(name, declared)}; it will be ignored", "warning"))
     return findings
 
 

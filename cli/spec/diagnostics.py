@@ -18,6 +18,10 @@ class Diagnostic:
     path: Path = field(default=(), compare=False)
     severity: str = field(default="error", compare=False)
 
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
     def format(self) -> str:
         where = f"{self.file}:{self.line}:{self.col}" if self.line else self.file
         prefix = f"{format_path(self.path)}: " if self.path else ""

@@ -98,17 +98,19 @@ def schema_stem(url: str) -> str:
 
 
 def choose_family(data: dict, group: str | None) -> Family:
-    """The family of a spec: its `$schema` wins, then `type` within the command group."""
+    """The family of a spec: `type` within the command group, else its `$schema`, else the default.
+
+    As in `az ml`, `type` decides between the families of one group (a batchDeployment.schema.json
+    file with `type: model` is a model batch deployment); `$schema` picks the group when none is given.
+    """
     url = data.get("$schema")
+    declared = None
     if isinstance(url, str) and url.strip():
-        family = family_from_schema_url(url)
-        if family is None:
+        declared = family_from_schema_url(url)
+        if declared is None:
             raise FamilyError(f"'{schema_stem(url)}' is not a spec family ml knows")
-        if group and family.group != group:
-            raise FamilyError(f"this is a {family.group} spec ({schema_stem(url)}); use 'ml {family.group} ...'")
-        return family
     if group is None:
-        group = infer_group(data)
+        group = declared.group if declared else infer_group(data)
         if group is None:
             raise FamilyError("not an Azure ML spec: no $schema, and no 'type' that names a family")
     members = [f for f in FAMILIES if f.group == group]
@@ -117,6 +119,10 @@ def choose_family(data: dict, group: str | None) -> Family:
         for family in members:
             if kind.lower() in family.type_values:
                 return family
+    if declared is not None:
+        if declared.group != group:
+            raise FamilyError(f"this is a {declared.group} spec ({schema_stem(url)}); use 'ml {declared.group} ...'")
+        return declared
     if group == "online-endpoint" and "compute" in data:
         return BY_NAME["kubernetesonlineendpoint"]
     if group in ("job", "component", "compute", "datastore") and isinstance(kind, str):

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Sequence
 
 from cli.errors import SpecInvalidError, UsageError
-from cli.spec import bindings
+from cli.spec import bindings, rules
 from cli.spec.diagnostics import Diagnostic, sort_diagnostics
 from cli.spec.families import Family, FamilyError, choose_family, schema_store
 from cli.spec.overrides import OverrideError, apply_override, parse_override
@@ -29,6 +29,7 @@ class Spec:
     data: dict
     source_map: SourceMap
     included: dict = field(default_factory=dict)  # key path -> Spec loaded from another file
+    warnings: list = field(default_factory=list)  # Diagnostics that do not make the spec invalid
 
     def resolved(self) -> dict:
         """The data with every included file inlined: what would be sent."""
@@ -50,9 +51,9 @@ class _Checker:
         self.diagnostics: list[Diagnostic] = []
         self.loaded: dict[Path, Spec | None] = {}
 
-    def report(self, smap: SourceMap, path: tuple, message: str, *, at_key: bool = False) -> None:
+    def report(self, smap: SourceMap, path: tuple, message: str, *, at_key: bool = False, severity: str = "error") -> None:
         pos = smap.key_at(path) if at_key else smap.at(path)
-        self.diagnostics.append(Diagnostic(smap.file, pos.line, pos.col, message, tuple(path)))
+        self.diagnostics.append(Diagnostic(smap.file, pos.line, pos.col, message, tuple(path), severity))
 
     def load(self, file: Path, group: str | None, overrides: Sequence[str] = (), stack: tuple = ()) -> Spec | None:
         resolved = file.resolve()
@@ -86,6 +87,8 @@ class _Checker:
         try:
             family = choose_family(data, group)
         except FamilyError as exc:
+            if len(stack) > 1 and "not a spec family ml knows" in str(exc):
+                raise _UnknownFamily(str(exc).replace(" ml knows", "")) from None
             where = ("$schema",) if "$schema" in data else ("type",) if "type" in data else ()
             self.report(smap, where, str(exc))
             return None
@@ -97,11 +100,11 @@ class _Checker:
             else:
                 self.report(smap, issue.path, issue.message, at_key=issue.at_key)
         spec = Spec(file, family, data, smap)
-        findings = _check_references(data) + resolve_paths(data, file.resolve().parent)
+        findings = _check_references(data) + resolve_paths(data, file.resolve().parent) + rules.check(family.name, data)
         findings += self._load_includes(spec, stack)
         findings += _check_bindings(spec)
         for finding in findings:
-            self.report(smap, finding.path, finding.message)
+            self.report(smap, finding.path, finding.message, severity=finding.severity)
         return spec
 
     def _apply_overrides(self, data: dict, overrides) -> list[tuple]:
@@ -132,6 +135,9 @@ class _Checker:
             except UsageError as exc:
                 findings.append(bindings.Finding(path, exc.message))
                 continue
+            except _UnknownFamily as exc:
+                findings.append(bindings.Finding(path, f"'{value}' is {exc}; not validated", "warning"))
+                continue
             if included is not None:
                 spec.included[path] = included
         return findings
@@ -139,6 +145,10 @@ class _Checker:
 
 class _MissingInclude(Exception):
     pass
+
+
+class _UnknownFamily(Exception):
+    """An included file of a family ml does not validate (e.g. a promptflow flow used as a component)."""
 
 
 def _include_sites(data: dict, family: Family):
@@ -149,6 +159,9 @@ def _include_sites(data: dict, family: Family):
                 for key in ("component", "trial"):
                     if is_local_path(node.get(key)):
                         yield ("jobs", step, key), node[key], "component"
+    environment = data.get("environment")
+    if isinstance(environment, str) and environment.startswith("file:"):
+        yield ("environment",), environment, "environment"
     if family.name == "sweepJob" and is_local_path(data.get("trial")):
         yield ("trial",), data["trial"], "component"
     if family.name == "schedule" and is_local_path(data.get("create_job")):
@@ -242,6 +255,7 @@ def check_spec(file: str | Path, *, group: str | None = None, overrides: Sequenc
 def load_spec(file: str | Path, *, group: str | None = None, overrides: Sequence[str] = ()) -> Spec:
     """Validate a spec file and return it; raise SpecInvalidError with every diagnostic."""
     spec, diagnostics = check_spec(file, group=group, overrides=overrides)
-    if diagnostics or spec is None:
+    if spec is None or any(d.is_error for d in diagnostics):
         raise SpecInvalidError(diagnostics)
+    spec.warnings = diagnostics
     return spec

@@ -12,7 +12,7 @@ _REMOTE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://|azureml:|git\+|/subscriptio
 # Keys whose string values name local files or folders the spec reads from.
 _PATH_KEYS = {"code", "path", "conda_file"}
 # Subtrees whose paths are destinations (outputs) or belong to another resource.
-_SKIP_SUBTREES = {"outputs", "trigger", "component", "trial", "create_job"}
+_SKIP_SUBTREES = {"outputs", "trigger", "component", "trial", "create_job", "inference_config"}  # inference_config paths are URL routes
 
 
 def is_local_path(value) -> bool:
@@ -34,7 +34,9 @@ def resolve_paths(data, base: Path, path: tuple = ()) -> list[Finding]:
             if key in _PATH_KEYS and is_local_path(value):
                 target = resolve_local(value, base)
                 if not target.exists():
-                    findings.append(Finding(child, f"local path '{value}' does not exist (looked for {target})"))
+                    # Data paths are often produced by a script before `create`; code must be there.
+                    severity = "warning" if key == "path" else "error"
+                    findings.append(Finding(child, f"local path '{value}' does not exist (looked for {target})", severity))
                 data[key] = str(target)
             elif key == "additional_includes" and isinstance(value, list):
                 for index, item in enumerate(value):

@@ -9,10 +9,10 @@ _NAME = r"[A-Za-z0-9][A-Za-z0-9_.\-]*"
 _ASSET_TYPES = ("environments", "models", "components", "data", "codes")
 _ARM = re.compile(
     r"^/subscriptions/[^/]+/resource[Gg]roups/[^/]+/providers/Microsoft\.MachineLearningServices/"
-    r"(workspaces|registries)/[^/]+(/[A-Za-z]+/[^/]+)*/?$",
+    r"[A-Za-z]+/[^/]+(/[A-Za-z]+/[^/]+)*/?$",
     re.IGNORECASE,
 )
-_VERSIONED = re.compile(rf"^(?P<name>{_NAME}):(?P<version>[^:/@\s]+)$")
+_VERSIONED = re.compile(rf"^(?P<name>{_NAME}):(?P<version>[^/@\s]+)$")
 _LABELED = re.compile(rf"^(?P<name>{_NAME})@(?P<label>[A-Za-z0-9_.\-]+)$")
 _BARE = re.compile(rf"^(?P<name>{_NAME})$")
 _REGISTRY = re.compile(
@@ -21,7 +21,7 @@ _REGISTRY = re.compile(
 )
 _DATASTORE = re.compile(
     r"^azureml://(subscriptions/[^/]+/resource[Gg]roups/[^/]+/(providers/Microsoft\.MachineLearningServices/)?workspaces/[^/]+/)?"
-    rf"datastores/(?P<datastore>{_NAME})/paths(/(?P<path>.*))?$",
+    rf"datastores/(?P<datastore>{_NAME})(/paths(/(?P<path>.*))?|/)$",
     re.IGNORECASE,
 )
 _JOB_OUTPUT = re.compile(
@@ -97,4 +97,4 @@ def _parse_uri(value: str) -> Reference:
         raise MalformedReference(f"'{value}' is not a valid registry reference; expected azureml://registries/<registry>/<type>/<name>/versions/<version> or .../labels/<label>")
     if value.startswith("azureml://jobs/"):
         raise MalformedReference(f"'{value}' is not a valid job output URI; expected azureml://jobs/<job>/outputs/<output>[/paths/<path>]")
-    raise MalformedReference(f"'{value}' is not a valid azureml:// URI")
+    return Reference("uri", path=value[len("azureml://"):])  # other azureml:// forms are the service's to judge

@@ -16,7 +16,15 @@ def test_command_bindings_name_declared_ports():
 def test_optional_inputs_only_inside_optional_segments():
     inputs = {"a": {"optional": True}, "b": {"optional": True}}
     findings = check_command("run $[[--a ${{inputs.a}}]] --b ${{inputs.b}}", ("command",), inputs, {})
-    assert messages(findings) == [(("command",), "optional input 'b' must be used inside $[[ ... ]] so the segment can be dropped when it is not given")]
+    assert [(f.path, f.message, f.severity) for f in findings] == [
+        (("command",), "optional input 'b' is used outside $[[ ... ]]; the command breaks when it is not given", "warning"),
+    ]
+
+
+def test_parameter_group_members_are_declared_by_their_dotted_name():
+    assert check_command("run ${{inputs.group.lr}} ${{inputs.group.nope}}", ("command",), {"group.lr": {}}, {}) == [
+        check_command("${{inputs.group.nope}}", ("command",), {"group.lr": {}}, {})[0],
+    ]
 
 
 def test_search_space_keys():
@@ -39,7 +47,7 @@ def test_pipeline_bindings_and_ports():
         (("jobs", "prep", "inputs", "data"), "'${{parent.inputs.rwa}}' names no pipeline input (did you mean 'raw'?)"),
         (("jobs", "train", "inputs", "data"), "'${{parent.jobs.prep.outputs.cleaned}}': step 'prep' has no output 'cleaned' (did you mean 'clean'?)"),
         (("jobs", "train", "inputs", "x"), "'${{parent.jobs.nope.outputs.y}}' names no step of this pipeline"),
-        (("jobs", "train", "inputs", "x"), "the step's component declares no input 'x'"),
+        (("jobs", "train", "inputs", "x"), "the step's component declares no input 'x'; it will be ignored"),
     ]
 
 

@@ -73,3 +73,10 @@ HAND = {
 }
 for k, v in HAND.items(): DEFS.setdefault("common", {})[k] = v
 write_all(TITLES)
+_path = OUT / "pipelineJob.schema.json"
+_doc = json.loads(_path.read_text())
+_jobs = _doc["properties"]["jobs"]
+if "$ref" not in _jobs:
+    _doc["$defs"]["pipelineJobNodes"] = _jobs
+    _doc["properties"]["jobs"] = {"$ref": "#/$defs/pipelineJobNodes", "description": _jobs.get("description", "")}
+    _path.write_text(json.dumps(_doc, indent=1))

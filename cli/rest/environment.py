@@ -1,0 +1,59 @@
+"""Environments: image and/or conda file, or a docker build context -> EnvironmentVersion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from cli.errors import UsageError
+from cli.rest.common import asset_show, compact, string_values
+
+_ROUTES = (("liveness_route", "livenessRoute"), ("readiness_route", "readinessRoute"),
+           ("scoring_route", "scoringRoute"), ("startup_route", "startupRoute"))
+
+
+def conda_text(conda_file) -> str:
+    """The conda file as the service stores it: the SDK re-dumps it with sorted keys, and so do we."""
+    if isinstance(conda_file, str):
+        try:
+            conda_file = yaml.safe_load(Path(conda_file).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise UsageError(f"cannot read conda file '{conda_file}' ({exc.strerror})") from None
+    return yaml.safe_dump(conda_file, sort_keys=True, default_flow_style=False)
+
+
+def to_rest(spec: dict, refs) -> dict:
+    build = spec.get("build")
+    inference = spec.get("inference_config")
+    return {"properties": compact({
+        "image": spec.get("image"),
+        "condaFile": conda_text(spec["conda_file"]) if spec.get("conda_file") else None,
+        "build": compact({
+            "contextUri": refs.data_uri(build["path"]),
+            "dockerfilePath": build.get("dockerfile_path"),
+        }) if build else None,
+        "osType": spec.get("os_type"),
+        "inferenceConfig": {
+            wire: {"port": inference[ours]["port"], "path": inference[ours]["path"]}
+            for ours, wire in _ROUTES if inference.get(ours)
+        } if inference else None,
+        "description": spec.get("description"),
+        "tags": string_values(spec["tags"]) if spec.get("tags") else None,
+        "properties": string_values(spec["properties"]) if spec.get("properties") else None,
+        "isAnonymous": False,
+        "isArchived": False,
+    })}
+
+
+def from_rest(body: dict) -> dict:
+    props = body.get("properties") or {}
+    build, inference = props.get("build"), props.get("inferenceConfig")
+    return asset_show(
+        body,
+        image=props.get("image"),
+        conda_file=yaml.safe_load(props["condaFile"]) if props.get("condaFile") else None,
+        build=compact({"path": build.get("contextUri"), "dockerfile_path": build.get("dockerfilePath")}) if build else None,
+        os_type=props.get("osType"),
+        inference_config={ours: dict(inference[wire]) for ours, wire in _ROUTES if inference.get(wire)} if inference else None,
+    )
