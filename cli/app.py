@@ -68,11 +68,31 @@ def _expand_set_values(argv: List[str]) -> List[str]:
 
 
 def build_app():
+    """The root Typer app; command groups are imported only when invoked (or listed in help)."""
     import typer
+    from typer.core import TyperGroup
 
     from cli.commands import GROUPS
 
+    class LazyRoot(TyperGroup):
+        """Imports a group's module on first use, so `ml job validate` never loads the other groups."""
+
+        def list_commands(self, ctx):
+            return super().list_commands(ctx) + [name for name, _, _ in GROUPS]
+
+        def get_command(self, ctx, name):
+            for group_name, module, help_text in GROUPS:
+                if group_name == name:
+                    group = importlib.import_module(module).app
+                    if group.registered_callback is None:
+                        group.callback()(lambda: None)  # stay a group even with one verb
+                    command = typer.main.get_command(group)
+                    command.name, command.help, command.epilog = name, help_text, GLOBAL_HELP
+                    return command
+            return super().get_command(ctx, name)
+
     root = typer.Typer(
+        cls=LazyRoot,
         name="ml",
         help="Azure ML CLI v2 specs, validated and run offline on a local workspace, or sent to Azure.",
         epilog=GLOBAL_HELP,
@@ -82,9 +102,7 @@ def build_app():
         pretty_exceptions_show_locals=False,
         context_settings={"help_option_names": ["-h", "--help"]},
     )
-    for name, module, help_text in GROUPS:
-        group = importlib.import_module(module).app
-        root.add_typer(group, name=name, help=help_text, epilog=GLOBAL_HELP)
+    root.callback()(lambda: None)  # a group even though only `validate` is registered eagerly
     from cli.commands.validate_many import register as register_validate
 
     register_validate(root)
