@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
+from cli.errors import MLError
 from cli.local import ids
 from cli.local.blobs import BlobStore
 from cli.local.http import ApiError, Call, json_response
@@ -46,7 +47,9 @@ class LocalWorkspaceService:
             response = json_response(error.status, error.body(), error.headers)
             if request.url.host != ids.MANAGEMENT_HOST:
                 response.headers["x-ms-error-code"] = error.code
-        except (OSError, ValueError) as exc:  # an unexpected fault still answers in the ARM shape
+        except MLError:  # an unreadable store is the caller's error to report (exit code 9)
+            raise
+        except Exception as exc:  # an unexpected fault still answers in the ARM shape, never a traceback
             response = json_response(500, {"error": {"code": "InternalServerError",
                                                      "message": f"{type(exc).__name__}: {exc}"}})
         response.headers["x-ms-request-id"] = request_id
@@ -61,6 +64,8 @@ class LocalWorkspaceService:
         host, path = request.url.host, request.url.path
         if host.endswith("." + ids.BLOB_HOST):  # virtual-host style <account>.blob.ml.invalid
             host, path = ids.BLOB_HOST, "/" + host.split(".", 1)[0] + path
+        if host != ids.BLOB_HOST:
+            request.read()  # blob uploads stream; everything else is small JSON
         query = dict(parse_qsl(request.url.query.decode(), keep_blank_values=True))
         if host == ids.MANAGEMENT_HOST and "api-version" not in query:
             raise ApiError(400, "MissingApiVersionParameter",

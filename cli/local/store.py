@@ -196,15 +196,22 @@ class Store:
 
     # ---- settings and long-running operations
 
-    def secret(self, name: str = "sas-signing-key") -> bytes:
-        """A per-workspace random secret, created on first use."""
+    def setting(self, name: str, make) -> str:
+        """A per-workspace value, created by `make()` on first use and then fixed."""
+        row = self._connection().execute("SELECT value FROM settings WHERE key = ?", (name,)).fetchone()
+        if row:
+            return row[0]
         with self.transaction() as conn:
             row = conn.execute("SELECT value FROM settings WHERE key = ?", (name,)).fetchone()
             if row:
-                return bytes.fromhex(row[0])
-            value = secrets.token_bytes(32)
-            conn.execute("INSERT INTO settings (key, value) VALUES (?, ?)", (name, value.hex()))
+                return row[0]
+            value = make()
+            conn.execute("INSERT INTO settings (key, value) VALUES (?, ?)", (name, value))
             return value
+
+    def secret(self) -> bytes:
+        """The workspace's random key for signing SAS tokens."""
+        return bytes.fromhex(self.setting("sas-signing-key", lambda: secrets.token_bytes(32).hex()))
 
     def record_operation(self, conn: sqlite3.Connection, op_id: str, resource_id: str,
                          status: str = "Succeeded") -> None:

@@ -1,0 +1,241 @@
+"""Blob storage of the local workspace on disk, and the SAS tokens that grant access to it.
+
+Layout under `<workspace>/blobs/`: `<datastore>/<path>` holds committed blobs only; `.meta/<datastore>/
+<path>.json` their metadata; `.staging/` uncommitted blocks and partial writes. A blob becomes
+visible by one os.replace, so an upload killed halfway leaves nothing at its path.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterable
+
+from cli.local import ids
+from cli.local.store import Store
+
+SAS_VERSION = "2025-01-05"
+CHUNK = 1 << 20
+
+
+class BlobError(Exception):
+    """Answer with an Azure Storage XML error."""
+
+    def __init__(self, status: int, code: str, message: str, detail: str | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.detail = status, code, message, detail
+
+
+def _check_path(path: str) -> str:
+    parts = path.split("/")
+    if not path or any(p in ("", ".", "..") for p in parts) or "\\" in path or "\0" in path:
+        raise BlobError(400, "InvalidUri", f"The blob name '{path}' is not valid here.")
+    return path
+
+
+class BlobStore:
+    def __init__(self, root: Path, store: Store, workspace: str):
+        self.root, self.store, self.workspace = Path(root), store, workspace
+        self._secret: bytes | None = None
+
+    # ---- datastores <-> containers
+
+    def ensure_default_datastore(self) -> None:
+        """Create the `workspaceblobstore` datastore resource on first use."""
+        from cli.local.handlers.datastores import default_datastore_body
+
+        ds_id = f"{ids.workspace_id(self.workspace)}/datastores/{ids.DEFAULT_DATASTORE}"
+        if self.store.get(ds_id) is not None:
+            return
+        with self.store.transaction() as conn:
+            if self.store.get(ds_id, conn) is None:
+                self.store.upsert(conn, ds_id, "datastores", ids.workspace_id(self.workspace),
+                                  ids.DEFAULT_DATASTORE, default_datastore_body(self.workspace))
+
+    def datastore_for_container(self, container: str) -> str:
+        """Name of the local datastore whose blob container is `container`."""
+        for record in self.store.list("datastores", ids.workspace_id(self.workspace)):
+            props = record.body["properties"]
+            if (props.get("containerName") == container and props.get("accountName") == self.workspace
+                    and props.get("endpoint") == ids.BLOB_ENDPOINT_SUFFIX):
+                return record.name
+        raise BlobError(404, "ContainerNotFound", "The specified container does not exist.")
+
+    def path(self, datastore: str, blob: str) -> Path:
+        return self.root / datastore / _check_path(blob)
+
+    def _meta_path(self, datastore: str, blob: str) -> Path:
+        return self.root / ".meta" / datastore / (_check_path(blob) + ".json")
+
+    def _staging(self, datastore: str, blob: str) -> Path:
+        return self.root / ".staging" / datastore / hashlib.sha256(blob.encode()).hexdigest()
+
+    # ---- SAS
+
+    def _key(self) -> bytes:
+        if self._secret is None:
+            self._secret = self.store.secret()
+        return self._secret
+
+    def _signature(self, container: str, prefix: str, fields: dict[str, str]) -> str:
+        resource = f"/{self.workspace}/{container}/{prefix}".rstrip("/")
+        text = "\n".join((fields["sp"], fields["se"], resource, fields["sv"], fields["sr"]))
+        digest = hmac.new(self._key(), text.encode(), hashlib.sha256).digest()
+        return base64.b64encode(digest).decode()
+
+    def sas_query(self, container: str, prefix: str = "", *, hours: float = 24.0,
+                  permissions: str = "racwdl") -> str:
+        """A SAS query string granting `permissions` on blobs under `<container>/<prefix>`."""
+        from urllib.parse import urlencode
+
+        expiry = (datetime.now(timezone.utc) + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        depth = len(prefix.strip("/").split("/")) if prefix.strip("/") else 0
+        fields = {"sv": SAS_VERSION, "sr": "d" if depth else "c", "sp": permissions, "se": expiry}
+        if depth:
+            fields["sdd"] = str(depth)
+        fields["sig"] = self._signature(container, prefix.strip("/"), fields)
+        return urlencode(fields)
+
+    def authorize(self, container: str, blob: str, query: dict[str, str], headers, permission: str) -> None:
+        """Raise BlobError unless the SAS in `query` (or a bearer token) grants `permission` on the blob."""
+        if "sig" not in query:
+            if headers.get("authorization", "").lower().startswith("bearer "):
+                return  # identity-based access, as for datastores with credentialsType None
+            raise BlobError(401, "NoAuthenticationInformation",
+                            "Server failed to authenticate the request. Please refer to the information in"
+                            " the www-authenticate header.")
+        failed = ("Server failed to authenticate the request. Make sure the value of Authorization header"
+                  " is formed correctly including the signature.")
+        try:
+            fields = {k: query[k] for k in ("sv", "sr", "sp", "se")}
+            depth = int(query.get("sdd", "0")) if fields["sr"] == "d" else 0
+            expiry = datetime.strptime(fields["se"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        except (KeyError, ValueError):
+            raise BlobError(403, "AuthenticationFailed", failed, "The SAS is missing or has a malformed"
+                            " sv, sr, sp, se or sdd field.") from None
+        prefix = "/".join(blob.split("/")[:depth]) if depth else ""
+        expected = self._signature(container, prefix, fields)
+        if not hmac.compare_digest(expected, query["sig"]) or (depth and blob.count("/") < depth):
+            raise BlobError(403, "AuthenticationFailed", failed,
+                            f"Signature did not match. String to sign used was for"
+                            f" /{self.workspace}/{container}/{prefix}")
+        if expiry <= datetime.now(timezone.utc):
+            raise BlobError(403, "AuthenticationFailed", failed,
+                            f"Signed expiry time [{fields['se']}] has to be after the current time.")
+        if permission not in fields["sp"]:
+            raise BlobError(403, "AuthorizationPermissionMismatch",
+                            "This request is not authorized to perform this operation using this permission.")
+
+    # ---- blobs
+
+    def properties(self, datastore: str, blob: str) -> dict | None:
+        """Size, ETag, times, MD5 and metadata of a committed blob, or None."""
+        path = self.path(datastore, blob)
+        try:
+            stat = path.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if not path.is_file():
+            return None
+        try:
+            meta = json.loads(self._meta_path(datastore, blob).read_text())
+        except (OSError, ValueError):
+            meta = {}
+        return {"size": stat.st_size, "etag": f'"0x{stat.st_mtime_ns:X}"', "mtime": stat.st_mtime,
+                "md5": meta.get("md5"), "metadata": meta.get("metadata", {})}
+
+    def read(self, datastore: str, blob: str) -> bytes:
+        return self.path(datastore, blob).read_bytes()
+
+    def _commit(self, datastore: str, blob: str, tmp: Path, md5: str, metadata: dict[str, str]) -> None:
+        final, meta = self.path(datastore, blob), self._meta_path(datastore, blob)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        meta.unlink(missing_ok=True)  # old metadata must never describe the new content
+        os.replace(tmp, final)
+        self._write_meta(datastore, blob, {"md5": md5, "metadata": metadata})
+
+    def _write_meta(self, datastore: str, blob: str, meta: dict) -> None:
+        path = self._meta_path(datastore, blob)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+        tmp.write_text(json.dumps(meta))
+        os.replace(tmp, path)
+
+    def _tmp(self) -> Path:
+        tmp = self.root / ".staging" / f"tmp-{uuid.uuid4().hex}"
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        return tmp
+
+    def put_blob(self, datastore: str, blob: str, chunks: Iterable[bytes], metadata: dict[str, str],
+                 content_md5: str | None = None) -> str:
+        """Write a whole blob from `chunks`; it appears only once complete. Returns its base64 MD5."""
+        self.path(datastore, blob)
+        tmp, digest = self._tmp(), hashlib.md5()
+        try:
+            with open(tmp, "wb") as out:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    out.write(chunk)
+            md5 = base64.b64encode(digest.digest()).decode()
+            if content_md5 and content_md5 != md5:
+                raise BlobError(400, "Md5Mismatch", "The MD5 value specified in the request did not match"
+                                " with the MD5 value calculated by the server.")
+            self._commit(datastore, blob, tmp, md5, metadata)
+            return md5
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def put_block(self, datastore: str, blob: str, block_id: str, data: bytes) -> None:
+        self.path(datastore, blob)
+        staging = self._staging(datastore, blob)
+        staging.mkdir(parents=True, exist_ok=True)
+        name = hashlib.sha256(block_id.encode()).hexdigest()
+        tmp = staging / f".{name}.{uuid.uuid4().hex}"
+        tmp.write_bytes(data)
+        os.replace(tmp, staging / name)
+
+    def put_block_list(self, datastore: str, blob: str, block_ids: list[str], metadata: dict[str, str]) -> str:
+        """Commit staged blocks in the given order as the blob's content; returns its base64 MD5."""
+        staging = self._staging(datastore, blob)
+        parts = [staging / hashlib.sha256(b.encode()).hexdigest() for b in block_ids]
+        missing = [b for b, p in zip(block_ids, parts) if not p.is_file()]
+        if missing:
+            raise BlobError(400, "InvalidBlockList", f"The specified block list is invalid: block"
+                            f" '{missing[0]}' was never staged.")
+
+        def chunks():
+            for part in parts:
+                with open(part, "rb") as f:
+                    while data := f.read(CHUNK):
+                        yield data
+
+        md5 = self.put_blob(datastore, blob, chunks(), metadata)
+        shutil.rmtree(staging, ignore_errors=True)
+        return md5
+
+    def set_metadata(self, datastore: str, blob: str, metadata: dict[str, str]) -> None:
+        props = self.properties(datastore, blob)
+        if props is None:
+            raise BlobError(404, "BlobNotFound", "The specified blob does not exist.")
+        self._write_meta(datastore, blob, {"md5": props["md5"], "metadata": metadata})
+
+    def delete(self, datastore: str, blob: str) -> None:
+        if self.properties(datastore, blob) is None:
+            raise BlobError(404, "BlobNotFound", "The specified blob does not exist.")
+        self._meta_path(datastore, blob).unlink(missing_ok=True)
+        self.path(datastore, blob).unlink()
+
+    def list(self, datastore: str, prefix: str = "") -> list[str]:
+        """Names of committed blobs under `prefix`, sorted."""
+        base = self.root / datastore
+        if not base.is_dir():
+            return []
+        names = (p.relative_to(base).as_posix() for p in base.rglob("*") if p.is_file())
+        return sorted(n for n in names if n.startswith(prefix))

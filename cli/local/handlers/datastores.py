@@ -1,0 +1,101 @@
+"""Datastores: PUT/GET/LIST/DELETE and listSecrets; local blob datastores live under the workspace's blobs/."""
+
+from __future__ import annotations
+
+from cli.local import ids
+from cli.local.handlers.common import envelope, order, page, system_data
+from cli.local.http import ApiError, Call, json_response, not_found
+
+
+def default_datastore_body(workspace: str) -> dict:
+    """The `workspaceblobstore` resource: identity-based, served by the local blob plane."""
+    props = {"datastoreType": "AzureBlob", "isDefault": True, "accountName": workspace,
+             "containerName": ids.DEFAULT_DATASTORE, "endpoint": ids.BLOB_ENDPOINT_SUFFIX, "protocol": "https",
+             "credentials": {"credentialsType": "None"}, "subscriptionId": ids.SUBSCRIPTION,
+             "resourceGroup": ids.RESOURCE_GROUP, "serviceDataAccessAuthIdentity": "None",
+             "description": "Local workspace blob store", "tags": {}, "properties": {}}
+    return envelope(f"{ids.workspace_id(workspace)}/datastores/{ids.DEFAULT_DATASTORE}", "datastores",
+                    ids.DEFAULT_DATASTORE, props, system_data())
+
+
+def _strip_secrets(props: dict) -> dict:
+    """Credential secrets are write-only: never returned."""
+    creds = {k: v for k, v in (props.get("credentials") or {}).items() if k != "secrets"}
+    return {**props, "credentials": creds} if "credentials" in props else props
+
+
+def _render(record) -> dict:
+    return {**record.body, "properties": _strip_secrets(record.body["properties"])}
+
+
+def put(call: Call):
+    props = call.properties(call.json())
+    if not isinstance(props.get("datastoreType"), str) or not isinstance(props.get("credentials"), dict):
+        raise ApiError(400, "UserError", "A datastore needs 'properties.datastoreType' and"
+                       " 'properties.credentials'.", target="properties")
+    service, name = call.service, call.params["name"]
+    ds_id = service.arm_id("datastores", name)
+    with service.store.transaction() as conn:
+        old = service.store.get(ds_id, conn)
+        props = {**props, "isDefault": bool(old and old.body["properties"].get("isDefault"))}
+        body = envelope(ds_id, "datastores", name, props, system_data(old and old.body["systemData"]))
+        record = service.store.upsert(conn, ds_id, "datastores", service.workspace_id, name, body)
+    return json_response(200 if old else 201, _render(record))
+
+
+def get(call: Call):
+    record = call.service.store.get(call.service.arm_id("datastores", call.params["name"]))
+    if record is None:
+        raise not_found("datastore", call.params["name"])
+    return json_response(200, _render(record))
+
+
+def list_(call: Call):
+    records = call.service.store.list("datastores", call.service.workspace_id, archived=None)
+    if "isDefault" in call.query:
+        wanted = call.query["isDefault"].lower() == "true"
+        records = [r for r in records if bool(r.body["properties"].get("isDefault")) == wanted]
+    if call.query.get("names"):
+        names = set(call.query["names"].split(","))
+        records = [r for r in records if r.name in names]
+    if call.query.get("searchText"):
+        records = [r for r in records if call.query["searchText"].lower() in r.name.lower()]
+    return page(call, order(call, records, default="createdtime asc"), _render)
+
+
+def delete(call: Call):
+    store, ds_id = call.service.store, call.service.arm_id("datastores", call.params["name"])
+    with store.transaction() as conn:
+        record = store.get(ds_id, conn)
+        if record is not None and record.body["properties"].get("isDefault"):
+            raise ApiError(400, "UserError", f"The default datastore '{record.name}' cannot be deleted.")
+        deleted = store.delete(conn, ds_id)
+    return json_response(200 if deleted else 204)
+
+
+def list_secrets(call: Call):
+    body = call.json(required=False)
+    record = call.service.store.get(call.service.arm_id("datastores", call.params["name"]))
+    if record is None:
+        raise not_found("datastore", call.params["name"])
+    props = record.body["properties"]
+    secrets = (props.get("credentials") or {}).get("secrets")
+    if props.get("accountName") == call.service.workspace and props.get("endpoint") == ids.BLOB_ENDPOINT_SUFFIX:
+        hours = body.get("expireAfterHours") or 24 * 30
+        if not isinstance(hours, int) or hours <= 0:
+            raise ApiError(400, "UserError", "expireAfterHours must be a positive integer.")
+        sas = call.service.blobs.sas_query(props["containerName"], hours=hours)
+        return json_response(200, {"secretsType": "Sas", "sasToken": sas})
+    if not secrets:
+        raise ApiError(400, "UserError", f"Datastore '{record.name}' has no secrets (credentials type"
+                       f" {props['credentials'].get('credentialsType')}).")
+    return json_response(200, secrets)
+
+
+def register(router) -> None:
+    host = ids.MANAGEMENT_HOST
+    router.add(host, "GET", "{WS}/datastores", list_)
+    router.add(host, "GET", "{WS}/datastores/{name}", get)
+    router.add(host, "PUT", "{WS}/datastores/{name}", put)
+    router.add(host, "DELETE", "{WS}/datastores/{name}", delete)
+    router.add(host, "POST", "{WS}/datastores/{name}/listSecrets", list_secrets)

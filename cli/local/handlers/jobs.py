@@ -1,0 +1,102 @@
+"""Jobs: PUT stores the job and hands it to the runner hook; GET, LIST, cancel (202), DELETE (202)."""
+
+from __future__ import annotations
+
+from cli.local import ids, jobs_hook
+from cli.local.handlers.common import envelope, list_view, order, page, system_data
+from cli.local.handlers.operations import accepted
+from cli.local.http import ApiError, Call, json_response, not_found
+
+MUTABLE = {"description", "tags", "displayName", "isArchived"}
+SERVER_SET = {"status", "services", "parameters"}
+TERMINAL = {"Completed", "Failed", "Canceled"}
+
+
+def _id(call: Call) -> str:
+    return call.service.arm_id("jobs", call.params["id"])
+
+
+def _immutable(props: dict) -> dict:
+    return {k: v for k, v in props.items() if k not in MUTABLE and k not in SERVER_SET}
+
+
+def put(call: Call):
+    props = call.properties(call.json())
+    if not isinstance(props.get("jobType"), str):
+        raise ApiError(400, "UserError", "A job needs 'properties.jobType'.", target="properties.jobType")
+    service, name, jid = call.service, call.params["id"], _id(call)
+    props = {k: v for k, v in props.items() if k not in SERVER_SET}
+    props.setdefault("experimentName", "Default")
+    props.setdefault("displayName", name)
+    props.setdefault("isArchived", False)
+    with service.store.transaction() as conn:
+        old = service.store.get(jid, conn)
+        if old is not None:
+            before, after = _immutable(old.body["properties"]), _immutable(props)
+            if before != after:
+                changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+                raise ApiError(409, "UserError", f"Job '{name}' already exists; only {', '.join(sorted(MUTABLE))}"
+                               f" can change. Changed: {', '.join('properties.' + k for k in changed)}.")
+            props.update({k: old.body["properties"][k] for k in SERVER_SET if k in old.body["properties"]})
+        else:
+            props["status"] = "NotStarted"
+            tracking = f"azureml://{ids.API_HOST}/mlflow/v1.0{service.workspace_id}"
+            props["services"] = {"Tracking": {"jobServiceType": "Tracking", "endpoint": tracking}}
+        body = envelope(jid, "jobs", name, props, system_data(old and old.body["systemData"]))
+        record = service.store.upsert(conn, jid, "jobs", service.workspace_id, name, body,
+                                      archived=bool(props["isArchived"]))
+    if old is None:
+        jobs_hook.on_job_created(name, service.home, service.workspace)
+    return json_response(200 if old else 201, record.body)
+
+
+def get(call: Call):
+    record = call.service.store.get(_id(call))
+    if record is None:
+        raise not_found("job", call.params["id"])
+    return json_response(200, record.body)
+
+
+def list_(call: Call):
+    records = call.service.store.list("jobs", call.service.workspace_id, archived=list_view(call))
+    if call.query.get("jobType"):
+        records = [r for r in records if r.body["properties"]["jobType"].lower() == call.query["jobType"].lower()]
+    if call.query.get("tag"):
+        records = [r for r in records if call.query["tag"] in (r.body["properties"].get("tags") or {})]
+    return page(call, order(call, records), lambda r: r.body)
+
+
+def cancel(call: Call):
+    service = call.service
+    with service.store.transaction() as conn:
+        record = service.store.get(_id(call), conn)
+        if record is None:
+            raise not_found("job", call.params["id"])
+        requested = record.body["properties"].get("status") not in TERMINAL | {"CancelRequested"}
+        if requested:
+            props = {**record.body["properties"], "status": "CancelRequested"}
+            service.store.upsert(conn, record.id, "jobs", service.workspace_id, record.name,
+                                 {**record.body, "properties": props}, archived=record.archived)
+        headers = accepted(call, conn, record.id)
+    if requested:
+        jobs_hook.on_job_cancel_requested(record.name, service.home, service.workspace)
+    return json_response(202, headers=headers)
+
+
+def delete(call: Call):
+    store = call.service.store
+    with store.transaction() as conn:
+        if not store.delete(conn, _id(call)):
+            return json_response(204)
+        headers = accepted(call, conn, _id(call))
+    headers["x-ms-async-operation-timeout"] = "PT1H"
+    return json_response(202, headers=headers)
+
+
+def register(router) -> None:
+    host = ids.MANAGEMENT_HOST
+    router.add(host, "GET", "{WS}/jobs", list_)
+    router.add(host, "GET", "{WS}/jobs/{id}", get)
+    router.add(host, "PUT", "{WS}/jobs/{id}", put)
+    router.add(host, "DELETE", "{WS}/jobs/{id}", delete)
+    router.add(host, "POST", "{WS}/jobs/{id}/cancel", cancel)

@@ -1,0 +1,172 @@
+"""MLflow search syntax over runs and experiments: `filter` clauses joined by AND, `order_by`, pages.
+
+A local workspace holds few runs, so filters are evaluated in Python over whole runs rather than
+compiled to SQL; the grammar is MLflow's (search_utils.SearchUtils), minus dataset filters.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+CLAUSE = re.compile(
+    r"""\s*(?:(?P<entity>[A-Za-z_]+)\.)?(?:`(?P<bq>[^`]+)`|"(?P<dq>[^"]+)"|(?P<key>[\w.\-/:]+))\s*
+        (?P<op>!=|>=|<=|=|>|<|NOT\s+ILIKE\b|NOT\s+LIKE\b|ILIKE\b|LIKE\b|NOT\s+IN\b|IN\b|IS\s+NOT\s+NULL\b|IS\s+NULL\b)\s*
+        (?P<value>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\([^)]*\)|[-+\w.]+)?\s*""", re.I | re.X)
+AND = re.compile(r"AND\b\s*", re.I)
+ORDER = re.compile(r"""\s*(?:(?P<entity>[A-Za-z_]+)\.)?(?:`(?P<bq>[^`]+)`|"(?P<dq>[^"]+)"|(?P<key>[\w.\-/:]+))
+                       \s*(?P<dir>ASC|DESC)?\s*$""", re.I | re.X)
+ENTITIES = {"metric": "metrics", "metrics": "metrics", "param": "params", "params": "params",
+            "parameter": "params", "parameters": "params", "tag": "tags", "tags": "tags",
+            "attribute": "attributes", "attributes": "attributes", "attr": "attributes", "run": "attributes"}
+NUMERIC_ATTRIBUTES = {"start_time", "end_time", "created", "creation_time", "last_update_time"}
+
+
+def _error(message: str) -> Exception:
+    from cli.local.tracking.store import TrackingError
+    return TrackingError("INVALID_PARAMETER_VALUE", message)
+
+
+def _entity(name: str | None) -> str:
+    if name is None:
+        return "attributes"
+    try:
+        return ENTITIES[name.lower()]
+    except KeyError:
+        raise _error(f"Invalid entity type '{name}'. Valid values are "
+                     "['metrics', 'params', 'tags', 'attributes']") from None
+
+
+def _unquote(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text[1:-1])
+
+
+def parse_filter(text: str) -> list[tuple[str, str, str, object]]:
+    """(entity, key, operator, value) for each clause of an MLflow filter string."""
+    clauses, pos, text = [], 0, (text or "").strip()
+    while pos < len(text):
+        match = CLAUSE.match(text, pos)
+        if not match:
+            raise _error(f"Invalid filter '{text}': cannot parse at '{text[pos:]}'")
+        entity = _entity(match["entity"])
+        key = match["bq"] or match["dq"] or match["key"]
+        op = " ".join(match["op"].upper().split())
+        raw = match["value"]
+        if raw is None and not op.startswith("IS"):
+            raise _error(f"Invalid filter '{text}': '{key} {op}' has no value")
+        clauses.append((entity, key, op, _value(entity, key, op, raw)))
+        pos = match.end()
+        if pos < len(text):
+            joiner = AND.match(text, pos)
+            if not joiner:
+                raise _error(f"Invalid filter '{text}': expected AND at '{text[pos:]}'")
+            pos = joiner.end()
+    return clauses
+
+
+def _value(entity: str, key: str, op: str, raw: str | None):
+    if raw is None:
+        return None
+    if op in ("IN", "NOT IN"):
+        items = re.findall(r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*\"""", raw)
+        return {_unquote(i) for i in items}
+    if raw[0] in "'\"":
+        return _unquote(raw)
+    if entity == "metrics" or key in NUMERIC_ATTRIBUTES:
+        try:
+            return float(raw)
+        except ValueError:
+            raise _error(f"Expected a number for {entity}.{key}, got '{raw}'") from None
+    raise _error(f"Expected a quoted string value for {entity}.{key}, got {raw}")
+
+
+def _like(pattern: str, value: str, ignore_case: bool) -> bool:
+    regex = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, re.S | (re.I if ignore_case else 0)) is not None
+
+
+def _compare(actual, op: str, expected) -> bool:
+    if op == "IS NULL":
+        return actual is None
+    if op == "IS NOT NULL":
+        return actual is not None
+    if actual is None:
+        return False
+    if op in ("IN", "NOT IN"):
+        return (str(actual) in expected) == (op == "IN")
+    if op.endswith("LIKE"):
+        found = _like(str(expected), str(actual), "ILIKE" in op)
+        return found != op.startswith("NOT")
+    if isinstance(expected, float):
+        try:
+            actual = float(actual)
+        except (TypeError, ValueError):
+            return False
+    elif op not in ("=", "!="):
+        actual = str(actual)
+    return {"=": actual == expected, "!=": actual != expected, ">": actual > expected,
+            ">=": actual >= expected, "<": actual < expected, "<=": actual <= expected}[op]
+
+
+def _run_field(run: dict, entity: str, key: str):
+    if entity == "attributes":
+        key = {"created": "start_time", "run_name": "run_name"}.get(key, key)
+        if key not in run["info"] and key not in ("end_time",):
+            raise _error(f"Invalid attribute key '{key}' specified")
+        return run["info"].get(key)
+    for item in run["data"][entity]:
+        if item["key"] == key:
+            return item["value"]
+    return None
+
+
+def _experiment_field(experiment: dict, entity: str, key: str):
+    if entity == "tags":
+        return next((t["value"] for t in experiment["tags"] if t["key"] == key), None)
+    if entity != "attributes" or key not in ("name", "creation_time", "last_update_time", "experiment_id"):
+        raise _error(f"Invalid experiment filter key '{entity}.{key}'")
+    return experiment[key]
+
+
+def _matches(item: dict, text: str, field: Callable) -> bool:
+    return all(_compare(field(item, entity, key), op, value) for entity, key, op, value in parse_filter(text))
+
+
+def run_matches(run: dict, text: str) -> bool:
+    return _matches(run, text, _run_field)
+
+
+def experiment_matches(experiment: dict, text: str) -> bool:
+    return _matches(experiment, text, _experiment_field)
+
+
+def order_runs(runs: list[dict], order_by: list[str]) -> list[dict]:
+    """Sort as MLflow does: by each `order_by` key in turn (missing values last), then newest first."""
+    runs = sorted(runs, key=lambda r: r["info"]["run_id"])
+    runs.sort(key=lambda r: r["info"]["start_time"], reverse=True)
+    for clause in reversed(list(order_by or ())):
+        match = ORDER.match(clause)
+        if not match:
+            raise _error(f"Invalid order_by clause '{clause}'")
+        entity, key = _entity(match["entity"]), match["bq"] or match["dq"] or match["key"]
+        descending = (match["dir"] or "ASC").upper() == "DESC"
+        present = [r for r in runs if _run_field(r, entity, key) is not None]
+        missing = [r for r in runs if _run_field(r, entity, key) is None]
+        present.sort(key=lambda r: _run_field(r, entity, key), reverse=descending)
+        runs = present + missing
+    return runs
+
+
+def stage_visible(stage: str, view_type: str) -> bool:
+    view = (view_type or "ACTIVE_ONLY").upper()
+    return view == "ALL" or (stage == "deleted") == (view == "DELETED_ONLY")
+
+
+def page(items: list, max_results: int, token: str) -> tuple[list, str]:
+    """One page of `items` and the token of the next ('' at the end); a token is an offset."""
+    try:
+        start = int(token or 0)
+    except ValueError:
+        raise _error(f"Invalid page token '{token}'") from None
+    end = start + max(int(max_results or 1000), 1)
+    return items[start:end], (str(end) if end < len(items) else "")
