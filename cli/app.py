@@ -118,6 +118,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             return 0
         app, argv = split_global_options(argv)
         install(app)
+        if app.debug:
+            import logging
+
+            logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="%(name)s: %(message)s")
         return _run(argv)
     except SpecInvalidError as exc:
         for diagnostic in exc.diagnostics:

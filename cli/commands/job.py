@@ -1,8 +1,177 @@
-"""`ml job`: job verbs."""
+"""`ml job`: create, follow, list and manage jobs; validate job specs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
 
 import typer
 
+from cli.commands.options import FileOption
 from cli.commands.validate_verb import add_validate
+from cli.commands.workspace_options import (ArchivedOnly, IncludeArchived, NameOption, NoWait, SetList, SetValues,
+                                            on_workspace)
 
 app = typer.Typer(no_args_is_help=True)
 add_validate(app, "job")
+
+DEFAULT_MAX_RESULTS = 50
+Stream = typer.Option(False, "--stream", "-s", help="Print the job's logs until it ends; exit 8 if it fails.")
+
+
+def _detach(name: str) -> int:
+    from cli.application import current
+
+    current().error(f"detached; the job goes on: ml job stream -n {name}")
+    return 130
+
+
+def _follow(client, target, name: str):
+    """Stream `name`; Ctrl-C leaves the job running."""
+    from cli.application import current
+    from cli.operations.job_stream import stream
+
+    app = current()
+    try:
+        return stream(client, name, local=target.kind == "local", info=app.info)
+    except KeyboardInterrupt:
+        return _detach(name)
+
+
+def _load(file: Path, overrides, skip_validation: bool) -> dict:
+    from cli.operations import specs
+
+    if not skip_validation:
+        return specs.load("job", file, overrides).data
+    from cli.application import current
+    from cli.errors import SpecInvalidError
+    from cli.spec.loader import check_spec
+
+    spec, diagnostics = check_spec(file, group="job", overrides=overrides)
+    if spec is None:
+        raise SpecInvalidError(diagnostics)
+    for diagnostic in diagnostics:  # --skip-validation: reported, not fatal
+        current().warn_line(diagnostic.format())
+    return spec.data
+
+
+@app.command("create", help="Create a job from a spec: local code and inputs are uploaded first.")
+@on_workspace
+def create(client, target, file: Path = FileOption,
+           name: Optional[str] = typer.Option(None, "--name", "-n", help="Job name (default: generated).", show_default=False),
+           set_: SetValues = SetList, stream: bool = Stream,
+           save_as: Optional[Path] = typer.Option(None, "--save-as", "-a", help="Also write the created job as YAML here.", show_default=False),
+           skip_validation: bool = typer.Option(False, "--skip-validation", help="Report spec errors as warnings and send anyway.")):
+    from cli.application import current
+    from cli.operations import job
+
+    app = current()
+    created = job.create(client, _load(file, set_ or (), skip_validation), name=name)
+    if save_as:
+        _save(created, save_as)
+    if not stream:
+        app.emit(created)
+        return 0
+    followed = _follow(client, target, created["name"])
+    if isinstance(followed, int):
+        return followed
+    app.emit(followed)
+    return 0
+
+
+def _save(job: dict, path: Path) -> None:
+    import yaml
+
+    from cli.errors import UsageError
+
+    try:
+        path.write_text(yaml.safe_dump(job, sort_keys=False), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--save-as {path}: {exc.strerror or exc}") from None
+
+
+@app.command("show", help="Show a job (a local workspace adds its latest MLflow metrics).")
+@on_workspace
+def show(client, target, name: str = NameOption) -> None:
+    from cli.application import current
+    from cli.operations import job
+
+    current().emit(job.show(client, name, home=target.home if target.kind == "local" else None))
+
+
+@app.command("list", help="List jobs, newest first.")
+@on_workspace
+def list_(client,
+          max_results: int = typer.Option(DEFAULT_MAX_RESULTS, "--max-results", "-r", min=1, help="Return at most this many."),
+          all_results: bool = typer.Option(False, "--all-results", help="Return every job."),
+          include_archived: bool = IncludeArchived, archived_only: bool = ArchivedOnly,
+          parent_job_name: Optional[str] = typer.Option(None, "--parent-job-name", "-p", help="List the child jobs of this job.", show_default=False)) -> None:
+    from cli.application import current
+    from cli.operations import job
+
+    app = current()
+    limit = None if all_results else max_results
+    items, capped = job.list_jobs(client, max_results=limit, include_archived=include_archived,
+                                  archived_only=archived_only, parent=parent_job_name)
+    if capped:
+        app.warn(f"showing the first {limit} jobs; there are more. Use --max-results/-r N or --all-results.")
+    app.emit(items)
+
+
+@app.command("stream", help="Print a job's logs until it ends; exit 8 if it failed or was canceled.")
+@on_workspace
+def stream(client, target, name: str = NameOption):
+    from cli.operations import job
+
+    job.get_body(client, name)
+    followed = _follow(client, target, name)
+    return followed if isinstance(followed, int) else 0
+
+
+@app.command("cancel", help="Cancel a job.")
+@on_workspace
+def cancel(client, name: str = NameOption, no_wait: bool = NoWait) -> None:
+    from cli.application import current
+    from cli.operations import job
+
+    job.cancel(client, name, wait=not no_wait)
+    current().info(f"cancel requested for job '{name}'")
+
+
+@app.command("download", help="Download a job's logs and artifacts (default), one output, or everything (--all).")
+@on_workspace
+def download(client, name: str = NameOption,
+             output_name: Optional[str] = typer.Option(None, "--output-name", help="The output to download.", show_default=False),
+             all_: bool = typer.Option(False, "--all", help="Logs, artifacts and every named output."),
+             download_path: Path = typer.Option(Path("."), "--download-path", "-p", help="Folder to download into.")) -> None:
+    from cli.application import current
+    from cli.operations import job
+
+    app = current()
+    job.download(client, name, path=download_path, output_name=output_name, all_=all_, info=app.info)
+    app.info(f"Downloaded to {download_path.resolve()}")
+
+
+@app.command("archive", help="Archive a job: hidden from `ml job list` unless --include-archived.")
+@on_workspace
+def archive(client, name: str = NameOption) -> None:
+    from cli.operations import job
+
+    job.set_archived(client, name, True)
+
+
+@app.command("restore", help="Restore an archived job.")
+@on_workspace
+def restore(client, name: str = NameOption) -> None:
+    from cli.operations import job
+
+    job.set_archived(client, name, False)
+
+
+@app.command("update", help="Update a job's description, display_name or tags: --set tags.k=v.")
+@on_workspace
+def update(client, name: str = NameOption, set_: SetValues = SetList) -> None:
+    from cli.application import current
+    from cli.operations import job
+
+    current().emit(job.update(client, name, set_ or ()))

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
+from cli.spec.diagnostics import did_you_mean
+
 
 @dataclass(frozen=True)
 class Family:
@@ -108,7 +110,8 @@ def choose_family(data: dict, group: str | None) -> Family:
     if isinstance(url, str) and url.strip():
         declared = family_from_schema_url(url)
         if declared is None:
-            raise FamilyError(f"'{schema_stem(url)}' is not a spec family ml knows")
+            known = [f"{f.name}.schema.json" for f in FAMILIES]
+            raise FamilyError(f"'{schema_stem(url)}' is not a spec family ml knows{did_you_mean(schema_stem(url), known)}")
     if group is None:
         group = declared.group if declared else infer_group(data)
         if group is None:
@@ -127,7 +130,7 @@ def choose_family(data: dict, group: str | None) -> Family:
         return BY_NAME["kubernetesonlineendpoint"]
     if group in ("job", "component", "compute", "datastore") and isinstance(kind, str):
         known = sorted({t for f in members for t in f.type_values})
-        raise FamilyError(f"unknown {group} type '{kind}'; expected one of {', '.join(known)}")
+        raise FamilyError(f"unknown {group} type '{kind}'; expected one of {', '.join(known)}{did_you_mean(kind, known)}")
     for family in members:
         if family.default_in_group:
             return family

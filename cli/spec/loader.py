@@ -15,7 +15,7 @@ from cli.spec import bindings, rules
 from cli.spec.diagnostics import Diagnostic, sort_diagnostics
 from cli.spec.families import Family, FamilyError, choose_family, schema_store
 from cli.spec.overrides import OverrideError, apply_override, parse_override
-from cli.spec.paths import is_local_path, resolve_local, resolve_paths
+from cli.spec.paths import display_name, is_local_path, missing, resolve_local, resolve_paths
 from cli.spec.references import MalformedReference, is_reference, parse_reference
 from cli.spec.yaml_source import SourceMap, YamlSourceError, parse_yaml
 
@@ -68,11 +68,9 @@ class _Checker:
     def _load(self, file: Path, group, overrides, stack) -> Spec | None:
         shown = display_name(file)
         try:
-            raw = file.read_bytes()
+            raw = read_spec_bytes(file)
         except FileNotFoundError:
             raise UsageError(f"{shown}: no such file") if len(stack) == 1 else _MissingInclude(shown)
-        except IsADirectoryError:
-            raise UsageError(f"{shown}: is a folder, expected a YAML file") if len(stack) == 1 else _MissingInclude(shown)
         except OSError as exc:
             raise UsageError(f"{shown}: cannot read it ({exc.strerror})")
         try:
@@ -81,7 +79,9 @@ class _Checker:
             self.diagnostics += exc.diagnostics
             return None
         if not isinstance(data, dict):
-            self.diagnostics.append(Diagnostic(shown, 1, 1, f"expected a mapping of keys at the top level, got {type(data).__name__ if data is not None else 'nothing'}"))
+            from cli.spec.schema import _describe
+
+            self.report(smap, (), f"expected a mapping of keys at the top level, got {_describe(data)}")
             return None
         overridden = self._apply_overrides(data, overrides)
         try:
@@ -92,7 +92,9 @@ class _Checker:
             where = ("$schema",) if "$schema" in data else ("type",) if "type" in data else ()
             self.report(smap, where, str(exc))
             return None
-        issues = _validator().validate(data, family.schema_file)
+        reference_findings = _check_references(data)
+        bad_references = {f.path for f in reference_findings}
+        issues = [i for i in _validator().validate(data, family.schema_file) if i.path not in bad_references]
         for issue in issues:
             override = next((text for key, text in overridden if issue.path[: len(key)] == key), None)
             if override is not None:
@@ -100,7 +102,7 @@ class _Checker:
             else:
                 self.report(smap, issue.path, issue.message, at_key=issue.at_key)
         spec = Spec(file, family, data, smap)
-        findings = _check_references(data) + resolve_paths(data, file.resolve().parent) + rules.check(family.name, data)
+        findings = reference_findings + resolve_paths(data, file.resolve().parent) + rules.check(family.name, data)
         findings += self._load_includes(spec, stack)
         findings += _check_bindings(spec)
         for finding in findings:
@@ -112,6 +114,9 @@ class _Checker:
         for text in overrides:
             try:
                 path, value = parse_override(text)
+            except OverrideError as exc:
+                raise UsageError(str(exc)) from None
+            try:
                 apply_override(data, path, value, text)
             except OverrideError as exc:
                 self.diagnostics.append(Diagnostic("--set", 0, 0, str(exc)))
@@ -124,13 +129,14 @@ class _Checker:
         findings = []
         for path, value, group in _include_sites(spec.data, spec.family):
             target = resolve_local(value, spec.file.resolve().parent)
-            if target.resolve() in stack:
+            if not missing(target) and target.resolve() in stack:
                 findings.append(bindings.Finding(path, f"'{value}' includes itself (cycle through {display_name(target)})"))
                 continue
             try:
                 included = self.load(target, group, (), stack)
             except _MissingInclude:
-                findings.append(bindings.Finding(path, f"component file '{value}' does not exist (looked for {target})" if group == "component" else f"file '{value}' does not exist (looked for {target})"))
+                what = "component file" if group == "component" else "file"
+                findings.append(bindings.Finding(path, f"{what} '{value}' does not exist (looked for {display_name(target)})"))
                 continue
             except UsageError as exc:
                 findings.append(bindings.Finding(path, exc.message))
@@ -151,6 +157,21 @@ class _UnknownFamily(Exception):
     """An included file of a family ml does not validate (e.g. a promptflow flow used as a component)."""
 
 
+def read_spec_bytes(file: Path) -> bytes:
+    """The file's bytes; refuses devices and pipes, and reads no more than the size limit allows."""
+    import stat
+
+    from cli.spec.yaml_source import MAX_BYTES
+
+    mode = file.stat().st_mode
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(21, "it is a folder, expected a YAML file")
+    if not stat.S_ISREG(mode):
+        raise OSError(0, "not a regular file")
+    with open(file, "rb") as handle:
+        return handle.read(MAX_BYTES + 1)
+
+
 def _include_sites(data: dict, family: Family):
     jobs = data.get("jobs") if family.name in ("pipelineJob", "pipelineComponent") else None
     if isinstance(jobs, dict):
@@ -162,8 +183,6 @@ def _include_sites(data: dict, family: Family):
     environment = data.get("environment")
     if isinstance(environment, str) and environment.startswith("file:"):
         yield ("environment",), environment, "environment"
-    if family.name == "sweepJob" and is_local_path(data.get("trial")):
-        yield ("trial",), data["trial"], "component"
     if family.name == "schedule" and is_local_path(data.get("create_job")):
         yield ("create_job",), data["create_job"], "job"
     if family.name == "pipelineComponentBatchDeployment" and is_local_path(data.get("component")):
@@ -234,15 +253,6 @@ def _validator():
     from cli.spec.schema import Validator
 
     return Validator(schema_store())
-
-
-def display_name(file: Path) -> str:
-    """The file as the user would name it: relative to the working folder when inside it."""
-    try:
-        relative = os.path.relpath(file)
-    except ValueError:
-        return str(file)
-    return str(file) if relative.startswith("..") else relative
 
 
 def check_spec(file: str | Path, *, group: str | None = None, overrides: Sequence[str] = ()) -> tuple[Spec | None, list[Diagnostic]]:

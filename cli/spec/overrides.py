@@ -45,6 +45,8 @@ def apply_override(data: dict, path: tuple, value, text: str) -> None:
     for depth, part in enumerate(path[:-1]):
         nxt = path[depth + 1]
         if isinstance(node, dict):
+            if isinstance(part, int):
+                raise OverrideError(f"--set {text}: '{_dotted(path[:depth])}' is a mapping; it has no index {part}")
             child = node.get(part)
             if child is None:
                 child = node[part] = [] if isinstance(nxt, int) else {}
@@ -55,18 +57,25 @@ def apply_override(data: dict, path: tuple, value, text: str) -> None:
         else:
             raise OverrideError(f"--set {text}: '{_dotted(path[:depth])}' is not a mapping")
         if isinstance(child, str):
-            raise OverrideError(f"--set {text}: '{_dotted(path[:depth + 1])}' is a reference string ('{child}'); it has no keys to set")
+            what = "a reference string" if child.startswith("azureml:") else "a string"
+            raise OverrideError(f"--set {text}: '{_dotted(path[:depth + 1])}' is {what} ('{child}'); it has no keys to set")
         if not isinstance(child, (dict, list)):
-            raise OverrideError(f"--set {text}: '{_dotted(path[:depth + 1])}' holds a {type(child).__name__}, not a mapping")
+            from cli.spec.schema import _describe
+
+            raise OverrideError(f"--set {text}: '{_dotted(path[:depth + 1])}' holds {_describe(child)}, not a mapping")
         node = child
     last = path[-1]
     if isinstance(node, list):
-        if not isinstance(last, int) or last > len(node):
-            raise OverrideError(f"--set {text}: cannot set '{last}' on a list")
+        if not isinstance(last, int):
+            raise OverrideError(f"--set {text}: '{_dotted(path[:-1])}' is a list; use an index such as [0]")
+        if last > len(node):
+            raise OverrideError(f"--set {text}: index {last} is past the end of '{_dotted(path[:-1])}' ({len(node)} items)")
         if last == len(node):
             node.append(value)
         else:
             node[last] = value
+    elif isinstance(last, int):
+        raise OverrideError(f"--set {text}: '{_dotted(path[:-1])}' is a mapping; it has no index {last}")
     else:
         node[last] = value
 

@@ -15,6 +15,23 @@ _PATH_KEYS = {"code", "path", "conda_file"}
 _SKIP_SUBTREES = {"outputs", "trigger", "component", "trial", "create_job", "inference_config"}  # inference_config paths are URL routes
 
 
+def display_name(file: Path) -> str:
+    """A path as the user would name it: relative to the working folder when inside it."""
+    try:
+        relative = os.path.relpath(file)
+    except ValueError:
+        return str(file)
+    return str(file) if relative.startswith("..") else relative
+
+
+def missing(target: Path) -> str | None:
+    """Why `target` cannot be used ('does not exist', 'File name too long'), or None."""
+    try:
+        return None if target.exists() else "does not exist"
+    except OSError as exc:
+        return f"cannot be checked ({exc.strerror})"
+
+
 def is_local_path(value) -> bool:
     return isinstance(value, str) and bool(value.strip()) and "${{" not in value and not _REMOTE.match(value)
 
@@ -33,17 +50,19 @@ def resolve_paths(data, base: Path, path: tuple = ()) -> list[Finding]:
             child = path + (key,)
             if key in _PATH_KEYS and is_local_path(value):
                 target = resolve_local(value, base)
-                if not target.exists():
+                problem = missing(target)
+                if problem:
                     # Data paths are often produced by a script before `create`; code must be there.
-                    severity = "warning" if key == "path" else "error"
-                    findings.append(Finding(child, f"local path '{value}' does not exist (looked for {target})", severity))
+                    severity = "warning" if key == "path" and problem == "does not exist" else "error"
+                    findings.append(Finding(child, f"local path '{_short(value)}' {problem} (looked for {_short(display_name(target))})", severity))
                 data[key] = str(target)
             elif key == "additional_includes" and isinstance(value, list):
                 for index, item in enumerate(value):
                     if is_local_path(item):
                         target = resolve_local(item, base)
-                        if not target.exists():
-                            findings.append(Finding(child + (index,), f"local path '{item}' does not exist (looked for {target})"))
+                        problem = missing(target)
+                        if problem:
+                            findings.append(Finding(child + (index,), f"local path '{_short(item)}' {problem} (looked for {_short(display_name(target))})"))
                         value[index] = str(target)
             elif key not in _SKIP_SUBTREES:
                 findings += resolve_paths(value, base, child)
@@ -53,3 +72,7 @@ def resolve_paths(data, base: Path, path: tuple = ()) -> list[Finding]:
         for index, item in enumerate(data):
             findings += resolve_paths(item, base, path + (index,))
     return findings
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -230,7 +230,9 @@ def _describe(value) -> str:
 
 
 def _enum_message(value, allowed: list) -> str:
-    shown = ", ".join(_show(a) for a in allowed[:12]) + (", ..." if len(allowed) > 12 else "")
+    # Case-insensitive enums list every accepted spelling; show each value once.
+    distinct = list({str(a).lower().replace("_", ""): a for a in reversed(allowed)}.values())[::-1]
+    shown = ", ".join(_show(a) for a in distinct[:15]) + (", ..." if len(distinct) > 15 else "")
     hint = did_you_mean(value, allowed) if isinstance(value, str) else ""
     return f"{_show(value)} is not one of {shown}{hint}"
 

@@ -20,10 +20,12 @@ MAX_DEPTH = 100
 # above this many brackets we use the pure-Python composer, which raises RecursionError instead.
 _C_COMPOSER_BRACKET_LIMIT = 2_000
 
+_TOO_LARGE = f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB, the limit for a spec"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _scalar_constructor = yaml.constructor.SafeConstructor()
 _STR, _INT, _FLOAT, _BOOL, _NULL = (f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null"))
 _TIMESTAMP, _MERGE = "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:merge"
+_MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def parse_yaml(text: str | bytes, file: str) -> tuple[object, SourceMap]:
     """Parse one YAML document into plain data plus its source map; raise YamlSourceError."""
     if isinstance(text, bytes):
         if len(text) > MAX_BYTES:
-            raise _fail(file, 1, 1, f"file is too large ({len(text) / 1e6:.1f} MB); specs are limited to {MAX_BYTES // (1024 * 1024)} MB")
+            raise _fail(file, 1, 1, _TOO_LARGE)
         if b"\x00" in text:
             raise _fail(file, 1, 1, "not a text file (it contains NUL bytes)")
         try:
@@ -76,7 +78,7 @@ def parse_yaml(text: str | bytes, file: str) -> tuple[object, SourceMap]:
         except UnicodeDecodeError as exc:
             raise _fail(file, 1, 1, f"not UTF-8 text (invalid byte at offset {exc.start})") from None
     if len(text) > MAX_BYTES:
-        raise _fail(file, 1, 1, f"file is too large ({len(text) / 1e6:.1f} MB); specs are limited to {MAX_BYTES // (1024 * 1024)} MB")
+        raise _fail(file, 1, 1, _TOO_LARGE)
     loader = _Loader if text.count("[") + text.count("{") < _C_COMPOSER_BRACKET_LIMIT else yaml.SafeLoader
     try:
         nodes = list(yaml.compose_all(text, Loader=loader))
@@ -90,7 +92,8 @@ def parse_yaml(text: str | bytes, file: str) -> tuple[object, SourceMap]:
     except yaml.YAMLError as exc:
         raise _fail(file, 1, 1, f"YAML error: {exc}") from None
     except RecursionError:
-        raise _fail(file, 1, 1, f"YAML nesting is too deep (more than {MAX_DEPTH} levels)") from None
+        line, col = _where_nesting_exceeds(text, MAX_DEPTH)
+        raise _fail(file, line, col, f"YAML nesting is too deep (more than {MAX_DEPTH} levels)") from None
     if not nodes or nodes[0] is None:
         raise _fail(file, 1, 1, "the file is empty; expected a YAML mapping")
     if len(nodes) > 1:
@@ -102,6 +105,22 @@ def parse_yaml(text: str | bytes, file: str) -> tuple[object, SourceMap]:
     if builder.diagnostics:
         raise YamlSourceError(builder.diagnostics)
     return data, builder.source_map
+
+
+def _where_nesting_exceeds(text: str, limit: int) -> tuple[int, int]:
+    """Line and column where flow brackets first nest deeper than `limit` (1:1 if they never do)."""
+    depth, line, col = 0, 1, 0
+    for char in text:
+        col += 1
+        if char == "\n":
+            line, col = line + 1, 0
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return line, col
+        elif char in "]}":
+            depth -= 1
+    return 1, 1
 
 
 def _char_at(text: str, line: int, col: int) -> str:
@@ -134,6 +153,8 @@ class _Builder:
             p = _pos(node.start_mark)
             raise _fail(self.file, p.line, p.col, f"YAML nesting is too deep (more than {MAX_DEPTH} levels)")
         self.source_map.values.setdefault(path, _pos(node.start_mark))
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in (_MAP, _SEQ):
+            self.error(node.start_mark, f"unsupported YAML tag '{node.tag}'", path)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):

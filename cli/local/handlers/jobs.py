@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cli.local import ids, jobs_hook
+from cli.local.store import Record
 from cli.local.handlers.common import envelope, list_view, order, page, system_data
 from cli.local.handlers.operations import accepted
 from cli.local.http import ApiError, Call, json_response, not_found
@@ -20,11 +21,28 @@ def _immutable(props: dict) -> dict:
     return {k: v for k, v in props.items() if k not in MUTABLE and k not in SERVER_SET}
 
 
+def _check_compute(service, compute_id) -> None:
+    if compute_id and service.store.get(compute_id) is None:
+        name = compute_id.rstrip("/").rsplit("/", 1)[-1]
+        raise ApiError(400, "UserError", f"Compute '{name}' was not found in this workspace; create it first"
+                       f" with `ml compute create --name {name} --type amlcompute`.", target="properties.computeId")
+
+
+def _live(service, record: Record) -> Record:
+    """The record, settled first when its runner died (see cli.local.runner.reconcile)."""
+    if record.body["properties"].get("status") in TERMINAL:
+        return record
+    from cli.local.runner import reconcile
+
+    return reconcile(service.store, service.home, service.workspace, record)
+
+
 def put(call: Call):
     props = call.properties(call.json())
     if not isinstance(props.get("jobType"), str):
         raise ApiError(400, "UserError", "A job needs 'properties.jobType'.", target="properties.jobType")
     service, name, jid = call.service, call.params["id"], _id(call)
+    _check_compute(service, props.get("computeId"))
     props = {k: v for k, v in props.items() if k not in SERVER_SET}
     props.setdefault("experimentName", "Default")
     props.setdefault("displayName", name)
@@ -54,7 +72,7 @@ def get(call: Call):
     record = call.service.store.get(_id(call))
     if record is None:
         raise not_found("job", call.params["id"])
-    return json_response(200, record.body)
+    return json_response(200, _live(call.service, record).body)
 
 
 def list_(call: Call):
@@ -63,7 +81,7 @@ def list_(call: Call):
         records = [r for r in records if r.body["properties"]["jobType"].lower() == call.query["jobType"].lower()]
     if call.query.get("tag"):
         records = [r for r in records if call.query["tag"] in (r.body["properties"].get("tags") or {})]
-    return page(call, order(call, records), lambda r: r.body)
+    return page(call, order(call, records), lambda r: _live(call.service, r).body)
 
 
 def cancel(call: Call):
@@ -94,6 +112,9 @@ def delete(call: Call):
 
 
 def register(router) -> None:
+    from cli.local.handlers import history
+
+    history.register(router)
     host = ids.MANAGEMENT_HOST
     router.add(host, "GET", "{WS}/jobs", list_)
     router.add(host, "GET", "{WS}/jobs/{id}", get)

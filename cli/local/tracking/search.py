@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Callable
 
+from cli.local.tracking.errors import TrackingError
+
 CLAUSE = re.compile(
     r"""\s*(?:(?P<entity>[A-Za-z_]+)\.)?(?:`(?P<bq>[^`]+)`|"(?P<dq>[^"]+)"|(?P<key>[\w.\-/:]+))\s*
         (?P<op>!=|>=|<=|=|>|<|NOT\s+ILIKE\b|NOT\s+LIKE\b|ILIKE\b|LIKE\b|NOT\s+IN\b|IN\b|IS\s+NOT\s+NULL\b|IS\s+NULL\b)\s*
@@ -22,8 +24,7 @@ ENTITIES = {"metric": "metrics", "metrics": "metrics", "param": "params", "param
 NUMERIC_ATTRIBUTES = {"start_time", "end_time", "created", "creation_time", "last_update_time"}
 
 
-def _error(message: str) -> Exception:
-    from cli.local.tracking.store import TrackingError
+def _error(message: str) -> TrackingError:
     return TrackingError("INVALID_PARAMETER_VALUE", message)
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Iterator
 
 from cli.local.tracking import search
+from cli.local.tracking.errors import TrackingError
 
 BUSY_TIMEOUT_MS = 60_000
 DEFAULT_EXPERIMENT = "Default"
@@ -58,19 +59,6 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
-
-
-class TrackingError(Exception):
-    """An MLflow API error: `code` is an MLflow ErrorCode name."""
-
-    HTTP_STATUS = {"RESOURCE_DOES_NOT_EXIST": 404, "ENDPOINT_NOT_FOUND": 404,
-                   "RESOURCE_ALREADY_EXISTS": 400, "INVALID_PARAMETER_VALUE": 400,
-                   "BAD_REQUEST": 400, "INVALID_STATE": 500, "INTERNAL_ERROR": 500}
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code, self.message = code, message
-        self.status = self.HTTP_STATUS.get(code, 500)
 
 
 def now_ms() -> int:
@@ -214,19 +202,27 @@ class TrackingStore:
 
     def create_job_run(self, job_name: str, experiment_name: str = DEFAULT_EXPERIMENT) -> dict:
         """The root run of a job (run id = job name), created on first call, as it is later."""
-        try:
-            return self.get_run(job_name)
-        except TrackingError:
-            return self.create_run(self.ensure_experiment(experiment_name), run_id=job_name)
+        for _ in range(2):  # a second process may create it between our look and our insert
+            try:
+                return self.get_run(job_name)
+            except TrackingError:
+                pass
+            try:
+                return self.create_run(self.ensure_experiment(experiment_name), run_id=job_name)
+            except TrackingError as error:
+                if error.code != "RESOURCE_ALREADY_EXISTS":
+                    raise
+        return self.get_run(job_name)
 
     def _artifact_dir_for(self, run_id: str, parent_id: str | None) -> str:
         # A top-level run (a job's) keeps artifacts in its job folder; a nested run in a folder
         # below its top-level ancestor's, so one job's files stay together.
-        top = None
-        while parent_id and parent_id != top:
+        top, seen = None, set()
+        while parent_id and parent_id not in seen:
             if not self._read("SELECT 1 FROM runs WHERE run_id = ?", (parent_id,)):
                 break
             top = parent_id
+            seen.add(top)
             tag = self._read("SELECT value FROM tags WHERE run_id = ? AND key = ?", (top, PARENT_TAG))
             parent_id = tag[0]["value"] if tag else None
         return f"jobs/{top}/runs/{run_id}/artifacts" if top else f"jobs/{run_id}/artifacts"

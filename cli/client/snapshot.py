@@ -1,0 +1,208 @@
+"""A local file or folder as the list of files an upload sends, and its content hash.
+
+Ignore rules come from `.amlignore` at the root, else `.gitignore` there, with the gitignore
+wildmatch semantics the SDK applies to each file path (last matching pattern wins, `!` re-includes).
+An ignored folder is pruned without being entered unless a later `!` pattern could re-include
+something below it, so the file list, and so the hash, equal the SDK's `get_content_hash`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, List, Optional, Sequence
+
+from cli.errors import UsageError
+
+HASH_VERSION = "202208"
+IGNORE_FILES = (".amlignore", ".gitignore")
+CHUNK = 1 << 20
+log = logging.getLogger("ml.client")
+
+
+@dataclass(frozen=True)
+class SnapshotFile:
+    relpath: str  # POSIX path below the root; the file's own name when the root is a file
+    size: int
+    path: str  # absolute path to read (a symlink's target)
+
+
+# ---- ignore rules
+
+
+@dataclass(frozen=True)
+class _Rule:
+    regex: "re.Pattern[str]"
+    exclude: bool  # False for a `!` pattern
+
+
+def _segment_regex(glob: str) -> str:
+    out, i = [], 0
+    while i < len(glob):
+        char = glob[i]
+        i += 1
+        if char == "\\" and i < len(glob):
+            out.append(re.escape(glob[i]))
+            i += 1
+        elif char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "[":
+            end = i + (glob[i:i + 1] == "!")
+            end += glob[end:end + 1] == "]"
+            end = glob.find("]", end)
+            if end < 0:  # no closing bracket: a literal '['
+                out.append(re.escape("["))
+                continue
+            body, lead = glob[i:end], ""
+            if body[:1] in ("!", "^"):
+                lead, body = ("^" if body[0] == "!" else "\\^"), body[1:]
+            out.append("[" + lead + body.replace("\\", "\\\\") + "]")
+            i = end + 1
+        else:
+            out.append(re.escape(char))
+    return "".join(out)
+
+
+def _compile(line: str) -> Optional[_Rule]:
+    """One ignore-file line as a rule on relative POSIX paths; None for blanks and comments."""
+    pattern = line.strip()
+    if not pattern or pattern.startswith("#") or pattern == "/":
+        return None
+    exclude = not pattern.startswith("!")
+    if not exclude:
+        pattern = pattern[1:]
+    segs = pattern.split("/")
+    segs = [s for i, s in enumerate(segs) if not (s == "**" and i and segs[i - 1] == "**")]
+    if len(segs) == 2 and segs == ["**", ""]:
+        return _Rule(re.compile(r"^.+/.*$"), exclude)
+    if not segs[0]:
+        del segs[0]  # a leading '/' anchors the pattern at the root
+    elif len(segs) == 1 or (len(segs) == 2 and not segs[1]):
+        if segs[0] != "**":
+            segs.insert(0, "**")  # a bare name matches at any depth
+    if not segs:
+        return None
+    if not segs[-1] and len(segs) > 1:
+        segs[-1] = "**"  # 'dir/' matches everything below dir
+    out, need_slash, end = ["^"], False, len(segs) - 1
+    for i, seg in enumerate(segs):
+        if seg == "**":
+            if i == 0 and i == end:
+                out.append(".+")
+            elif i == 0:
+                out.append("(?:.+/)?")
+                need_slash = False
+            elif i == end:
+                out.append("/.*")
+            else:
+                out.append("(?:/.+)?")
+                need_slash = True
+        else:
+            if need_slash:
+                out.append("/")
+            out.append("[^/]+" if seg == "*" else _segment_regex(seg))
+            if i == end:
+                out.append("(?:/.*)?")  # a match also covers everything below it
+            need_slash = True
+    out.append("$")
+    return _Rule(re.compile("".join(out)), exclude)
+
+
+class IgnoreRules:
+    """The rules of one ignore file; `excluded(relpath)` for files, `prunable(relpath)` for folders."""
+
+    def __init__(self, lines: Iterable[str] = (), source: Optional[Path] = None):
+        self.source = source
+        self.rules: List[_Rule] = [r for r in map(_compile, lines) if r is not None]
+
+    @classmethod
+    def for_root(cls, root: Path) -> "IgnoreRules":
+        for name in IGNORE_FILES:
+            candidate = root / name
+            if candidate.exists():  # an empty .amlignore still shadows .gitignore, as in the SDK
+                text = candidate.read_text(encoding="utf-8", errors="replace")
+                return cls(text.splitlines(), candidate)
+        return cls()
+
+    def _last_match(self, path: str) -> Optional[int]:
+        for index in range(len(self.rules) - 1, -1, -1):
+            if self.rules[index].regex.match(path):
+                return index
+        return None
+
+    def excluded(self, relpath: str) -> bool:
+        index = self._last_match(relpath)
+        return index is not None and self.rules[index].exclude
+
+    def prunable(self, reldir: str) -> bool:
+        """True when every path below `reldir` is excluded, whatever it is called."""
+        index = self._last_match(reldir + "/")
+        if index is None or not self.rules[index].exclude:
+            return False
+        return all(rule.exclude for rule in self.rules[index + 1:])
+
+
+# ---- walking
+
+
+def collect(path: os.PathLike | str, ignore: Optional[IgnoreRules] = None) -> List[SnapshotFile]:
+    """The files to upload for `path`, sorted by relative path; symlinks leading out of the root are skipped."""
+    given = Path(path)
+    if not given.exists():
+        raise UsageError(f"{given}: no such file or directory")
+    root = given.resolve()
+    if root.is_file():
+        return [SnapshotFile(root.name, root.stat().st_size, str(root))]
+    rules = ignore if ignore is not None else IgnoreRules.for_root(root)
+    files: List[SnapshotFile] = []
+    _walk(root, root, "", rules, files, {str(root)})
+    files.sort(key=lambda f: f.relpath)
+    return files
+
+
+def _walk(root: Path, folder: Path, prefix: str, rules: IgnoreRules, out: List[SnapshotFile], open_dirs: set) -> None:
+    with os.scandir(folder) as entries:
+        entries = sorted(entries, key=lambda e: e.name)
+    for entry in entries:
+        rel = prefix + entry.name
+        target = entry.path
+        if entry.is_symlink():
+            real = os.path.realpath(entry.path)
+            if not _inside(real, root) or not os.path.exists(real):
+                log.debug("skipped %s: a link out of %s, or dangling", rel, root)
+                continue  # never follow a link out of the snapshot
+            target = real
+        if os.path.isdir(target):
+            if target in open_dirs or rules.prunable(rel):
+                continue  # a link back to an enclosing folder would recurse forever
+            _walk(root, Path(target), rel + "/", rules, out, open_dirs | {target})
+        elif not rules.excluded(rel):
+            out.append(SnapshotFile(rel, os.stat(target).st_size, os.path.abspath(target)))
+
+
+def _inside(real: str, root: Path) -> bool:
+    return real == str(root) or real.startswith(str(root) + os.sep)
+
+
+# ---- hashing
+
+
+def content_hash(files: Sequence[SnapshotFile]) -> str:
+    """The SDK's code-snapshot hash (`get_content_hash`, version 202208) of a collected file list."""
+    digest = hashlib.sha256(str(len(files)).encode())
+    ordered = sorted(files, key=lambda f: f.relpath.lower())
+    for f in ordered:
+        digest.update(f"#{f.relpath}#{f.size}".encode())
+    buffer = bytearray(CHUNK)
+    view = memoryview(buffer)
+    for f in ordered:
+        with open(f.path, "rb", buffering=0) as handle:
+            while n := handle.readinto(buffer):
+                digest.update(view[:n])
+    return digest.hexdigest()

@@ -1,0 +1,64 @@
+"""Run history: the run details the SDK's `jobs.stream` polls, with SAS URLs of the job's log files.
+
+The logs stay in the job folder; the default datastore links `ExperimentRun/dcid.<job>` to that
+folder (as Azure keeps run logs under ExperimentRun/dcid.<run> in the workspace's artifact store), so
+the blob plane serves them, ranged reads included, with a read-only SAS limited to that prefix.
+"""
+
+from __future__ import annotations
+
+import os
+
+from cli.local import ids
+from cli.local.http import Call, json_response, not_found
+from cli.local.router import WS
+
+
+def _log_prefix(service, job: str) -> str:
+    """The blob prefix of the job's folder, linked on first use."""
+    from cli.local.runner.state import JobFolder
+
+    prefix = f"ExperimentRun/dcid.{job}"
+    link = service.blobs.root / ids.DEFAULT_DATASTORE / prefix
+    if not link.is_symlink():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.symlink(JobFolder.of(service.home, service.workspace, job).root.resolve(), link,
+                       target_is_directory=True)
+        except FileExistsError:
+            pass
+    return prefix
+
+
+def details(call: Call):
+    from cli.local.handlers.jobs import _live
+    from cli.local.runner.state import JobFolder
+
+    service, job = call.service, call.params["runId"]
+    record = service.store.get(service.arm_id("jobs", job))
+    if record is None:
+        raise not_found("run", job)
+    record = _live(service, record)
+    props = record.body["properties"]
+    extra = props.get("properties") or {}
+    container = service.store.get(service.arm_id("datastores", ids.DEFAULT_DATASTORE)).body[
+        "properties"]["containerName"]
+    prefix = _log_prefix(service, job)
+    sas = service.blobs.sas_query(container, prefix, permissions="r")
+    folder = JobFolder.of(service.home, service.workspace, job)
+    names = sorted(p.relative_to(folder.root).as_posix() for pattern in ("user_logs/*.txt", "system_logs/*.log")
+                   for p in folder.root.glob(pattern) if p.is_file())
+    body = {
+        "runId": job, "runUuid": job, "status": props.get("status"), "target": props.get("computeId") or "local",
+        "startTimeUtc": extra.get("StartTimeUtc"), "endTimeUtc": extra.get("EndTimeUtc"),
+        "properties": extra, "inputDatasets": [], "outputDatasets": [],
+        "logFiles": {name: f"{ids.blob_url(service.workspace, container, f'{prefix}/{name}')}?{sas}"
+                     for name in names},
+    }
+    if extra.get("FailureReason"):
+        body["error"] = {"error": {"code": "UserError", "message": extra["FailureReason"]}}
+    return json_response(200, body)
+
+
+def register(router) -> None:
+    router.add(ids.API_HOST, "GET", "/history/v1.0" + WS + "/runs/{runId}/details", details)

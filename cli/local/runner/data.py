@@ -1,0 +1,168 @@
+"""Job inputs and outputs as local paths: URIs and asset ids resolved to the workspace's blob folders.
+
+Input modes: `download` gives a writable copy, `direct` (and `rw_mount`) the path itself, and
+`ro_mount` (the default for files and folders, also `eval_mount`) a copy whose files are mode 0444
+and folders 0555 under the job's `inputs/`. A copy, not a symlink or hard links: a symlink lets the
+job write through to the original, and hard links share the original's inode (its content and its
+mode). Read-only bind mounts would need privileges a local tool does not have. A process running
+as root ignores the modes, but still only ever touches the copy, so the original stays intact.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from cli.local import ids
+from cli.local.runner.errors import JobError
+
+READ_ONLY_MODES = {None, "ReadOnlyMount", "EvalMount"}
+COPY_MODES = {"Download", "EvalDownload"}
+DIRECT_MODES = {"Direct", "ReadWriteMount"}
+_DATASTORE_URI = re.compile(r"^azureml://(?:subscriptions/[^/]+/resourcegroups/[^/]+/workspaces/[^/]+/)?"
+                            r"datastores/(?P<ds>[^/]+)/paths/(?P<path>.*)$", re.IGNORECASE)
+_JOB_OUTPUT = re.compile(r"^azureml://jobs/(?P<job>[^/]+)/outputs/(?P<name>[^/]+)(?:/paths/(?P<path>.*))?$")
+_ASSET_ID = re.compile(r"/(?P<kind>data|models)/(?P<name>[^/]+)/versions/(?P<version>[^/]+)$", re.IGNORECASE)
+
+
+def default_output_uri(job: str, name: str) -> str:
+    return f"azureml://datastores/{ids.DEFAULT_DATASTORE}/paths/azureml/{job}/{name}/"
+
+
+class DataResolver:
+    """Local paths of the URIs a job body carries, in one local workspace."""
+
+    def __init__(self, service):
+        self.service = service
+
+    def datastore_path(self, datastore: str, path: str) -> Path:
+        if self.service.store.get(self.service.arm_id("datastores", datastore)) is None:
+            raise JobError(f"datastore '{datastore}' does not exist in this workspace")
+        path = unquote(path).strip("/")
+        root = (self.service.blobs.root / datastore).resolve()
+        full = (root / path).resolve() if path else root
+        if full != root and root not in full.parents:
+            raise JobError(f"path '{path}' leaves datastore '{datastore}'")
+        return full
+
+    def local_path(self, uri: str) -> Path:
+        """Where the data of `uri` (blob URL, azureml:// URI, data/model asset id, local path) lives."""
+        uri = uri.strip()
+        if match := _DATASTORE_URI.match(uri):
+            return self.datastore_path(match["ds"], match["path"])
+        if match := _JOB_OUTPUT.match(uri):
+            base = self.local_path(self.job_output_uri(match["job"], match["name"]))
+            return base / unquote(match["path"]) if match["path"] else base
+        if uri.startswith(("https://", "http://")):
+            return self._blob_url(uri)
+        if uri.startswith("azureml:") and not uri.startswith("azureml://"):
+            return self._asset(uri[len("azureml:"):])
+        if uri.startswith("/subscriptions/"):
+            return self._asset(uri)
+        if uri.startswith("file://"):
+            return Path(unquote(urlsplit(uri).path))
+        if os.path.isabs(uri):
+            return Path(uri)
+        raise JobError(f"cannot use '{uri}' as job data on the local workspace")
+
+    def _blob_url(self, url: str) -> Path:
+        parts = urlsplit(url)
+        host, path = parts.hostname or "", parts.path
+        if host.endswith("." + ids.BLOB_HOST):
+            host, path = ids.BLOB_HOST, f"/{host.split('.', 1)[0]}{path}"
+        pieces = path.strip("/").split("/", 2)
+        if host != ids.BLOB_HOST or len(pieces) < 2 or pieces[0].lower() != self.service.workspace.lower():
+            raise JobError(f"cannot read '{url}': the local workspace has no network access to it")
+        from cli.local.blobs import BlobError
+
+        try:
+            datastore = self.service.blobs.datastore_for_container(pieces[1])
+        except BlobError:
+            raise JobError(f"no local datastore has the blob container of '{url}'") from None
+        return self.datastore_path(datastore, pieces[2] if len(pieces) > 2 else "")
+
+    def _asset(self, ref: str) -> Path:
+        store = self.service.store
+        if not ref.startswith("/"):
+            name, _, version = ref.partition(":")
+            if not version:
+                raise JobError(f"'azureml:{ref}' names no version")
+            record = store.get(self.service.arm_id("data", name, "versions", version)) or \
+                store.get(self.service.arm_id("models", name, "versions", version))
+        else:
+            record = store.get(ref) if _ASSET_ID.search(ref) else None
+        if record is None:
+            raise JobError(f"asset '{ref}' was not found in this workspace")
+        props = record.body["properties"]
+        uri = props.get("dataUri") or props.get("modelUri")
+        if not uri:
+            raise JobError(f"asset '{ref}' has no data or model URI")
+        return self.local_path(uri)
+
+    def job_output_uri(self, job: str, name: str) -> str:
+        record = self.service.store.get(self.service.arm_id("jobs", job))
+        if record is None:
+            raise JobError(f"job '{job}' (named in azureml://jobs/{job}/outputs/{name}) does not exist")
+        output = (record.body["properties"].get("outputs") or {}).get(name)
+        if output is None:
+            raise JobError(f"job '{job}' has no output '{name}'")
+        return output.get("uri") or default_output_uri(job, name)
+
+
+def prepare_input(resolver: DataResolver, name: str, spec: dict, inputs_dir: Path) -> str:
+    """The value `${{inputs.<name>}}` binds to: a literal's value or a local path made per its mode."""
+    if spec.get("jobInputType") == "literal":
+        return str(spec.get("value", ""))
+    source = resolver.local_path(spec["uri"])
+    if not source.exists():
+        raise JobError(f"input '{name}': {spec['uri']} does not exist (looked at {source})")
+    mode = spec.get("mode")
+    if mode in DIRECT_MODES:
+        return str(source)
+    if mode not in READ_ONLY_MODES | COPY_MODES:
+        raise JobError(f"input '{name}': mode {mode} is not supported locally")
+    target = inputs_dir / name / source.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source.is_dir():
+        shutil.copytree(source, target, symlinks=False)
+    else:
+        shutil.copy2(source, target)
+    if mode in READ_ONLY_MODES:
+        _set_read_only(target)
+    return str(target)
+
+
+def _set_read_only(path: Path) -> None:
+    if path.is_file():
+        path.chmod(0o444)
+        return
+    for folder, dirs, files in os.walk(path, topdown=False):
+        for file in files:
+            os.chmod(os.path.join(folder, file), 0o444)
+        os.chmod(folder, 0o555)
+
+
+def remove_inputs(inputs_dir: Path) -> None:
+    """Delete the job's input copies, read-only ones included."""
+    if not inputs_dir.exists():
+        return
+    for folder, dirs, files in os.walk(inputs_dir):
+        os.chmod(folder, stat.S_IRWXU)
+    shutil.rmtree(inputs_dir, ignore_errors=True)
+
+
+def prepare_output(resolver: DataResolver, job: str, name: str, spec: dict) -> tuple[str, str]:
+    """(local path `${{outputs.<name>}}` binds to, the output's URI): created empty and writable."""
+    uri = spec.get("uri") or default_output_uri(job, name)
+    path = resolver.local_path(uri)
+    if spec.get("jobOutputType") == "uri_file":
+        if not spec.get("uri"):
+            path = path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        path.mkdir(parents=True, exist_ok=True)
+    return str(path), uri

@@ -1,0 +1,291 @@
+"""The runner: owns one job from Queued to its outcome, in its own process (see the package docstring)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from cli.local import ids
+from cli.local.runner import binding, data, environment, launch
+from cli.local.runner.errors import JobError
+from cli.local.runner.state import (TERMINAL, JobFolder, current_status, failure, log_tail, process_start,
+                                    set_status, write_info)
+from cli.local.store import utcnow
+
+POLL_SECONDS = 0.1
+QUEUE_POLL_SECONDS = 0.5
+STORE_POLL_SECONDS = 1.0
+
+
+class Canceled(Exception):
+    """The job was canceled while the runner was preparing it."""
+
+
+def log(message: str) -> None:
+    print(f"{utcnow()} {message}", flush=True)
+
+
+class Runner:
+    def __init__(self, home: Path, workspace: str, job: str):
+        from cli.local.service import LocalWorkspaceService
+
+        self.home, self.workspace, self.job = Path(home), workspace, job
+        self.service = LocalWorkspaceService(self.home, workspace)
+        self.store = self.service.store
+        self.folder = JobFolder.of(self.home, workspace, job)
+        self.cancel_signaled = False
+        self.processes = []
+        self.slots = None
+        self.tracking = None
+
+    # ---- status and cancel
+
+    def on_signal(self, signum, frame) -> None:
+        self.cancel_signaled = True
+
+    def status(self, status: str, **properties: str) -> None:
+        stored = set_status(self.store, self.workspace, self.job, status, **properties)
+        log(f"status {status}" + ("" if stored == status else f" not recorded: the job is {stored}"))
+        if stored != status and status not in TERMINAL:
+            raise Canceled()
+
+    def check_cancel(self) -> None:
+        if self.cancel_signaled or current_status(self.store, self.workspace, self.job) in (
+                "CancelRequested", "Canceled", "Deleted"):
+            raise Canceled()
+
+    # ---- the whole run
+
+    def run(self) -> int:
+        self.folder.make()
+        write_info(self.folder, pid=os.getpid(), start=process_start(os.getpid()))
+        record = self.store.get(self.service.arm_id("jobs", self.job))
+        if record is None:
+            log("the job no longer exists")
+            return 1
+        props = record.body["properties"]
+        tail_logs = [self.folder.user_logs / "std_log.txt", self.folder.user_logs / "std_log_process_0.txt"]
+        outcome = "Failed"
+        try:
+            self.status("Queued")
+            self.wait_for_slot(props)
+            self.status("Starting")
+            outcome, reason, tail_logs = self.execute(props, tail_logs)
+            if outcome == "Completed":
+                self.status("Finalizing")
+                self.register_outputs(props)
+                self.status("Completed", EndTimeUtc=utcnow())
+            elif outcome == "Canceled":
+                self.status("Canceled", EndTimeUtc=utcnow())
+            else:
+                self.status("Failed", **failure(reason, log_tail(tail_logs)))
+        except Canceled:
+            outcome = "Canceled"
+            self.status("Canceled", EndTimeUtc=utcnow())
+        except JobError as error:
+            log(f"failed: {error}")
+            logs = [error.log] if error.log else tail_logs + [self.folder.runner_log]
+            self.status("Failed", **failure(str(error), log_tail(logs)))
+        except Exception as exc:
+            traceback.print_exc()
+            self.status("Failed", **failure(f"the local runner failed: {type(exc).__name__}: {exc}",
+                                            log_tail([self.folder.runner_log])))
+        finally:
+            self.cleanup(outcome)
+        return 0 if outcome == "Completed" else 1
+
+    def cleanup(self, outcome: str) -> None:
+        launch.stop(self.processes)
+        if self.slots is not None:
+            self.slots.release(self.job)
+            self.slots.close()
+        if self.tracking is not None:
+            self.end_tracking(outcome)
+        data.remove_inputs(self.folder.inputs)
+        self.store.close()
+
+    # ---- queue
+
+    def wait_for_slot(self, props: dict) -> None:
+        compute_id = props.get("computeId")
+        if not compute_id:
+            return  # the default local pool is unbounded
+        record = self.store.get(compute_id)
+        if record is None:
+            raise JobError(f"compute '{compute_id.rsplit('/', 1)[-1]}' does not exist; create it with"
+                           " `ml compute create`")
+        cprops = record.body["properties"]
+        limit = ((cprops.get("properties") or {}).get("scaleSettings") or {}).get("maxNodeCount")
+        if limit is None and cprops.get("computeType") == "ComputeInstance":
+            limit = 1
+        if not limit:
+            return
+        from cli.local.runner.slots import ComputeSlots
+
+        nodes = min(int((props.get("resources") or {}).get("instanceCount") or 1), int(limit))
+        self.slots = ComputeSlots(self.service.root)
+        while not self.slots.try_acquire(compute_id, self.job, nodes, int(limit)):
+            self.check_cancel()
+            time.sleep(QUEUE_POLL_SECONDS)
+
+    # ---- prepare and run the command
+
+    def execute(self, props: dict, tail_logs: list[Path]) -> tuple[str, str, list[Path]]:
+        if props.get("jobType") != "Command":
+            raise JobError(f"{props.get('jobType')} jobs do not run on the local workspace yet")
+        self.copy_snapshot(props.get("codeId"))
+        self.check_cancel()
+        resolver = data.DataResolver(self.service)
+        literals, paths, env = {}, {}, {}
+        for name, spec in (props.get("inputs") or {}).items():
+            value = data.prepare_input(resolver, name, spec, self.folder.inputs)
+            (literals if spec.get("jobInputType") == "literal" else paths)[f"inputs.{name}"] = value
+            env[f"AZURE_ML_INPUT_{name}"] = value
+        for name, spec in (props.get("outputs") or {}).items():
+            path, _ = data.prepare_output(resolver, self.job, name, spec or {})
+            paths[f"outputs.{name}"] = path
+            env[f"AZURE_ML_OUTPUT_{name}"] = path
+        command = binding.bind(props["command"], literals, paths)
+        self.check_cancel()
+        python = environment.prepare(self.service, props.get("environmentId"), self.home)
+        if python.build_log:
+            shutil.copy(python.build_log, self.folder.system_logs / "environment_build.log")
+        self.check_cancel()
+        env = self.job_environment(props, python, env)
+        plans = launch.plan(props, command, env, self.folder.user_logs)
+        tail_logs = [p.log for p in plans]
+        with open(plans[0].log, "ab") as first:
+            for notice in python.notices:
+                first.write(f"[ml] {notice}\n".encode())
+        log(f"command: {command}")
+        self.processes = launch.start(plans, self.folder.snapshot)
+        write_info(self.folder, groups=launch.groups(self.processes))  # recorded before anyone sees Running
+        self.status("Running", StartTimeUtc=utcnow())
+        return self.wait(props, plans)
+
+    def copy_snapshot(self, code_id: str | None) -> None:
+        snapshot = self.folder.snapshot
+        if snapshot.exists():
+            shutil.rmtree(snapshot)
+        if not code_id:
+            snapshot.mkdir(parents=True)
+            return
+        record = self.store.get(code_id)
+        if record is None or not record.body["properties"].get("codeUri"):
+            raise JobError(f"code '{code_id}' was not found in this workspace")
+        source = data.DataResolver(self.service).local_path(record.body["properties"]["codeUri"])
+        if source.is_dir():
+            shutil.copytree(source, snapshot)
+        elif source.is_file():
+            snapshot.mkdir(parents=True)
+            shutil.copy2(source, snapshot / source.name)
+        else:
+            raise JobError(f"the files of code '{code_id}' are missing from {source}")
+
+    def job_environment(self, props: dict, python, job_env: dict[str, str]) -> dict[str, str]:
+        experiment = props.get("experimentName") or "Default"
+        env = python.apply(dict(os.environ))
+        env.update(job_env)
+        env.update({"AZUREML_RUN_ID": self.job, "AZUREML_ARM_SUBSCRIPTION": ids.SUBSCRIPTION,
+                    "AZUREML_ARM_RESOURCEGROUP": ids.RESOURCE_GROUP,
+                    "AZUREML_ARM_WORKSPACE_NAME": self.workspace, "AZUREML_ARM_PROJECT_NAME": experiment,
+                    "PYTHONUNBUFFERED": "1"})
+        env.update(self.start_tracking(experiment))
+        env.update(props.get("environmentVariables") or {})
+        return env
+
+    def wait(self, props: dict, plans) -> tuple[str, str, list[Path]]:
+        from cli.rest.common import duration_seconds
+
+        timeout = duration_seconds((props.get("limits") or {}).get("timeout"))
+        started = last_store_check = time.monotonic()
+        while True:
+            codes = [p.poll() for p in self.processes]
+            failed = next((i for i, c in enumerate(codes) if c not in (None, 0)), None)
+            if failed is not None:
+                launch.stop(self.processes)
+                which = f"process {failed} " if len(plans) > 1 else ""
+                return "Failed", f"the command {which}exited with code {codes[failed]}", [plans[failed].log]
+            if all(c == 0 for c in codes):
+                return "Completed", "", []
+            now = time.monotonic()
+            if timeout and now - started > timeout:
+                launch.stop(self.processes)
+                return "Failed", f"timed out after {timeout} s", [p.log for p in plans]
+            if now - last_store_check > STORE_POLL_SECONDS:
+                last_store_check = now
+                self.cancel_signaled |= current_status(self.store, self.workspace, self.job) == "CancelRequested"
+            if self.cancel_signaled:
+                launch.stop(self.processes)
+                return "Canceled", "", []
+            time.sleep(POLL_SECONDS)
+
+    # ---- MLflow tracking
+
+    def start_tracking(self, experiment: str) -> dict[str, str]:
+        try:
+            from cli.local.tracking.server import job_environment, start_tracking_server
+        except ImportError:
+            log("no tracking server available: MLFLOW_* variables not set")
+            return {}
+        server, url = start_tracking_server(self.service.root)
+        self.tracking = server
+        run = server.store.create_job_run(self.job, experiment)
+        return {**job_environment(url, run), "MLFLOW_EXPERIMENT_NAME": experiment}
+
+    def end_tracking(self, outcome: str) -> None:
+        from cli.local.tracking.store import now_ms
+
+        status = {"Completed": "FINISHED", "Canceled": "KILLED"}.get(outcome, "FAILED")
+        try:
+            self.tracking.store.update_run(self.job, status=status, end_time=now_ms())
+        finally:
+            self.tracking.shutdown()
+
+    # ---- outputs as assets
+
+    def register_outputs(self, props: dict) -> None:
+        import httpx
+
+        from cli.client.transports.local import LocalTransport
+
+        with httpx.Client(transport=LocalTransport(self.service), base_url=ids.MANAGEMENT_URL) as client:
+            for name, spec in (props.get("outputs") or {}).items():
+                if spec and spec.get("assetName"):
+                    self.register(client, name, spec)
+
+    def register(self, client, name: str, spec: dict) -> None:
+        kind = spec.get("jobOutputType", "uri_folder")
+        family, field, type_field = (("models", "modelUri", "modelType") if kind.endswith("_model")
+                                     else ("data", "dataUri", "dataType"))
+        uri = spec.get("uri") or data.default_output_uri(self.job, name)
+        body = {"properties": {type_field: kind, field: uri, "description": f"output '{name}' of job {self.job}"}}
+        base = f"{self.service.workspace_id}/{family}/{spec['assetName']}"
+        query = {"api-version": ids.API_VERSION}
+        for _ in range(5):  # another job may take the same next version first
+            container = client.get(base, params=query)
+            version = container.json()["properties"].get("nextVersion", "1") if container.status_code == 200 else "1"
+            answer = client.put(f"{base}/versions/{version}", params=query, json=body)
+            if answer.status_code < 300:
+                log(f"registered output '{name}' as {family} {spec['assetName']}:{version}")
+                return
+            if answer.status_code != 409:
+                break
+        raise JobError(f"registering output '{name}' as {family} '{spec['assetName']}' failed:"
+                       f" {answer.text[:300]}")
+
+
+def main(argv: list[str], canceled_early: list | None = None) -> int:
+    if len(argv) != 3:
+        print("usage: python -m cli.local.runner <ML_HOME> <workspace> <job>", file=sys.stderr)
+        return 2
+    runner = Runner(Path(argv[0]), argv[1], argv[2])
+    signal.signal(signal.SIGTERM, runner.on_signal)
+    signal.signal(signal.SIGINT, runner.on_signal)
+    runner.cancel_signaled = bool(canceled_early)
+    return runner.run()

@@ -1,0 +1,314 @@
+"""Jobs: create (uploads, then PUT), show, list, cancel, archive/restore, update, download.
+
+Names and defaults follow the SDK (`entities/_job/to_rest_functions.py` `generate_defaults`): a job
+without a name gets `<adjective>_<noun>_<10 characters>`, its display name is its name, and its
+experiment is the working folder's name. Local job inputs go to the default datastore under a fresh
+anonymous name, and the input then points at `azureml://datastores/<ds>/paths/...`, as the SDK's
+`_upload_and_generate_remote_uri` does.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import uuid
+from pathlib import Path
+from typing import Iterable, List, Optional, Tuple
+
+from cli.errors import MLError, ResourceNotFoundError, UsageError
+from cli.rest.references import ReferenceResolver
+from cli.spec.paths import is_local_path
+
+SUFFIX_CHARS = "bcdfghjklmnpqrstvwxyz0123456789"  # the SDK's: no vowels, so no words
+ADJECTIVES = ("amber", "brave", "calm", "clever", "crisp", "eager", "fluffy", "gentle", "golden", "happy",
+              "honest", "jolly", "keen", "kind", "lively", "lucid", "mellow", "nimble", "patient", "plucky",
+              "polite", "quiet", "quick", "shiny", "sincere", "sleepy", "stoic", "sunny", "tender", "witty")
+NOUNS = ("apple", "badger", "basil", "cactus", "cherry", "coconut", "comet", "fennel", "fig", "garden",
+         "ginger", "heron", "island", "kettle", "lemon", "lizard", "mango", "maple", "nutmeg", "otter",
+         "pepper", "pigeon", "plum", "quince", "river", "salmon", "spoon", "tangelo", "turnip", "walrus")
+CURATED_PREFIX = "AzureML-"  # curated environments: the service expands their short form
+MUTABLE = ("description", "display_name", "tags")
+TERMINAL = ("Completed", "Failed", "Canceled", "NotResponding", "Paused")
+DEFAULT_OUTPUT = "default"  # the SDK's name for a job's artifacts and logs
+ARTIFACT_FOLDERS = ("user_logs", "system_logs", "logs", "outputs", "artifacts")
+
+
+def generate_name(rng: random.Random = random) -> str:
+    suffix = "".join(rng.choices(SUFFIX_CHARS, k=10))
+    return f"{rng.choice(ADJECTIVES)}_{rng.choice(NOUNS)}_{suffix}"
+
+
+def default_experiment_name(cwd: Optional[Path] = None) -> str:
+    return (cwd or Path.cwd()).resolve().stem.replace(" ", "") or "Default"
+
+
+class JobReferences(ReferenceResolver):
+    """A resolver that passes curated environments (`azureml:AzureML-...`) through, as the SDK does."""
+
+    def asset_id(self, value: str, asset_type: str) -> str:
+        short = value.removeprefix("azureml:")
+        if asset_type == "environments" and short.startswith(CURATED_PREFIX):
+            return f"azureml:{short}"
+        return super().asset_id(value, asset_type)
+
+
+# ---- create
+
+
+def create(client, spec: dict, *, name: Optional[str] = None) -> dict:
+    """Upload what is local, PUT the job; returns the created job as `show` prints it."""
+    from cli.operations.assets import latest_version
+    from cli.rest import job as rest
+
+    spec = dict(spec)
+    spec["name"] = name or spec.get("name") or generate_name()
+    spec.setdefault("experiment_name", default_experiment_name())
+    spec.setdefault("display_name", spec["name"])
+    _check_compute(client, spec.get("compute"))
+    uploads = _upload_local(client, spec)
+    refs = JobReferences(client.workspace.arm_id, lambda kind, n: latest_version(client, kind, n), uploads)
+    body = rest.to_rest(spec, refs)
+    return rest.from_rest(client.put(client.workspace.job(spec["name"]), body) or {})
+
+
+def _check_compute(client, compute: Optional[str]) -> None:
+    """A named compute must exist: say so before the job is sent, with the command that makes one."""
+    if not compute or compute.startswith(("/subscriptions/", "azureml:/")) or compute in ("local", "azureml:local"):
+        return
+    short = compute.removeprefix("azureml:")
+    try:
+        client.get(client.workspace.compute(short))
+    except ResourceNotFoundError:
+        raise ResourceNotFoundError(f"compute '{short}' does not exist in this workspace",
+                                    hint=f"create it first: ml compute create --name {short} --type amlcompute"
+                                         " --max-instances 4, or leave out `compute:` to run on the default") from None
+
+
+def _upload_local(client, spec: dict) -> dict:
+    """{local path: what the body names}: the code version id, and datastore URIs of local inputs."""
+    from cli.client.uploads import upload_asset_files, upload_code
+
+    uploads = {}
+    if isinstance(spec.get("code"), str) and is_local_path(spec["code"]):
+        uploads[spec["code"]] = upload_code(client, spec["code"])
+    for value in (spec.get("inputs") or {}).values():
+        path = value.get("path") if isinstance(value, dict) else None
+        if isinstance(path, str) and is_local_path(path) and path not in uploads:
+            blob_uri = upload_asset_files(client, path, asset_type="data", name=str(uuid.uuid4()), version="1")
+            uploads[path] = datastore_uri(client, blob_uri)
+    return uploads
+
+
+def datastore_uri(client, blob_uri: str) -> str:
+    """A blob URI in the default datastore's container as `azureml://datastores/<ds>/paths/<path>`."""
+    default = _default_datastore(client)
+    container = (default.get("properties") or {}).get("containerName")
+    head = blob_uri.partition("?")[0]
+    marker = f"/{container}/"
+    if not container or marker not in head:
+        return blob_uri
+    return f"azureml://datastores/{default['name']}/paths/{head.split(marker, 1)[1]}"
+
+
+def _default_datastore(client) -> dict:
+    for item in client.list(client.workspace.datastore(), {"isDefault": True}):
+        if (item.get("properties") or {}).get("isDefault"):
+            return item
+    return client.get(client.workspace.datastore("workspaceblobstore")) or {}
+
+
+# ---- reads
+
+
+def get_body(client, name: str) -> dict:
+    try:
+        return client.get(client.workspace.job(name)) or {}
+    except ResourceNotFoundError:
+        raise ResourceNotFoundError(f"job '{name}' does not exist in this workspace",
+                                    hint="ml job list shows the jobs there are") from None
+
+
+def show(client, name: str, *, home: Optional[Path] = None) -> dict:
+    """The job as az prints it; a local workspace adds the job's latest MLflow metrics."""
+    from cli.rest.job import from_rest
+
+    shown = from_rest(get_body(client, name))
+    if home is not None:
+        metrics = _local_metrics(home, client.workspace.workspace, name)
+        if metrics:
+            shown["metrics"] = metrics
+    return shown
+
+
+def _local_metrics(home: Path, workspace: str, name: str) -> dict:
+    # Read from the tracking store itself: the local workspace serves no REST call for metrics yet.
+    try:
+        from cli.local.tracking.summary import latest_metrics
+    except ImportError:
+        return {}
+    return latest_metrics(Path(home) / "workspaces" / workspace, name)
+
+
+def list_jobs(client, *, max_results: Optional[int], include_archived: bool = False, archived_only: bool = False,
+              parent: Optional[str] = None) -> Tuple[List[dict], bool]:
+    """(jobs newest first, whether more were left out by max_results)."""
+    from cli.operations.assets import list_view
+    from cli.rest.job import from_rest
+
+    if parent:
+        return _children(client, parent, max_results)
+    params = {"listViewType": list_view(include_archived, archived_only)}
+    limit = None if max_results is None else max_results + 1  # one more tells whether we capped
+    items = [from_rest(item) for item in client.list(client.workspace.job(), params, max_results=limit)]
+    capped = max_results is not None and len(items) > max_results
+    return items[:max_results] if capped else items, capped
+
+
+def _children(client, parent: str, max_results: Optional[int]) -> Tuple[List[dict], bool]:
+    """Child jobs come from run history, as in the SDK (`get_run_children`)."""
+    from cli.operations.job_stream import history_base
+    from cli.rest.job import from_rest
+
+    get_body(client, parent)
+    base = history_base(client)
+    try:
+        answer = client._json(client._send("GET", f"{base}/runs/{parent}/children?api-version=v1.0")) or {}
+    except ResourceNotFoundError:
+        raise MLError("this workspace's run history does not list child jobs (--parent-job-name)") from None
+    names = [run.get("runId") for run in answer.get("value") or () if run.get("runId")]
+    capped = max_results is not None and len(names) > max_results
+    names = names[:max_results] if capped else names
+    return [from_rest(get_body(client, child)) for child in names], capped
+
+
+# ---- writes
+
+
+def cancel(client, name: str, *, wait: bool = True) -> None:
+    get_body(client, name)
+    client.post(client.workspace.job(name) + "/cancel", None, wait=wait)
+
+
+def set_archived(client, name: str, archived: bool) -> dict:
+    from cli.rest.job import from_rest
+
+    body = get_body(client, name)
+    body["properties"] = {**(body.get("properties") or {}), "isArchived": archived}
+    return from_rest(client.put(client.workspace.job(name), _writable(body)) or {})
+
+
+def update(client, name: str, overrides: Iterable[str]) -> dict:
+    """Apply `--set` to the shown job; only description, display_name and tags may change."""
+    from cli.rest.common import string_values
+    from cli.rest.job import from_rest
+    from cli.spec.overrides import OverrideError, apply_override, parse_override
+
+    body = get_body(client, name)
+    before, after = from_rest(body), from_rest(body)
+    for text in overrides or ():
+        try:
+            key, value = parse_override(text)
+            apply_override(after, key, value, text)
+        except OverrideError as exc:
+            raise UsageError(str(exc)) from None
+    changed = sorted(k for k in set(before) | set(after) if k not in MUTABLE and before.get(k) != after.get(k))
+    if changed:
+        raise UsageError(f"job '{name}': {', '.join(changed)} cannot change; only {', '.join(MUTABLE)} can be updated")
+    props = dict(body.get("properties") or {})
+    props.update(description=after.get("description"), displayName=after.get("display_name"),
+                 tags=string_values(after.get("tags")))
+    body["properties"] = {k: v for k, v in props.items() if v is not None}
+    return from_rest(client.put(client.workspace.job(name), _writable(body)) or {})
+
+
+def _writable(body: dict) -> dict:
+    """What a PUT of an existing job sends: its properties without what only the service sets."""
+    props = {k: v for k, v in (body.get("properties") or {}).items() if k not in ("status", "services")}
+    return {"properties": props}
+
+
+# ---- download
+
+
+def download(client, name: str, *, path: Path, output_name: Optional[str] = None, all_: bool = False,
+             info=lambda message: None) -> List[Path]:
+    """Outputs into <path>/named-outputs/<name>, logs and artifacts into <path>/artifacts (the SDK's layout)."""
+    from cli.rest.job import from_rest
+
+    if output_name and all_:
+        raise UsageError("give --output-name or --all, not both")
+    shown = from_rest(get_body(client, name))
+    if shown.get("status") not in TERMINAL:
+        raise MLError(f"job '{name}' is {shown.get('status')}; download is possible once it has ended "
+                      f"({', '.join(TERMINAL)})", hint=f"ml job stream -n {name} waits for it")
+    outputs = shown.get("outputs") or {}
+    if output_name and output_name != DEFAULT_OUTPUT and output_name not in outputs:
+        raise ResourceNotFoundError(f"job '{name}' has no output '{output_name}'"
+                                    + (f" (it has: {', '.join(sorted(outputs))})" if outputs else ""))
+    wanted = [output_name] if output_name else ([DEFAULT_OUTPUT, *sorted(outputs)] if all_ else [DEFAULT_OUTPUT])
+    written: List[Path] = []
+    for output in wanted:
+        if output == DEFAULT_OUTPUT:
+            files = _download_artifacts(client, name, outputs.get(DEFAULT_OUTPUT), path / "artifacts")
+        else:
+            uri = (outputs[output] or {}).get("path") or _default_output_uri(client, name, output)
+            files = _download_folder(client, uri, path / "named-outputs" / output)
+        info(f"Downloaded {len(files)} file{'s' if len(files) != 1 else ''} of '{output}'")
+        written += files
+    if not written:
+        raise MLError(f"nothing was downloaded for job '{name}': "
+                      + ("its output is empty" if output_name else "it has no logs or outputs stored"))
+    return written
+
+
+def _default_output_uri(client, job: str, output: str) -> str:
+    return f"azureml://datastores/{_default_datastore(client).get('name', 'workspaceblobstore')}/paths/azureml/{job}/{output}/"
+
+
+def _download_folder(client, uri: str, destination: Path) -> List[Path]:
+    """The files below `uri`, written below `destination` (whatever the blob folder is called)."""
+    import tempfile
+
+    from cli.operations import blob_files
+
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=destination.parent, prefix=".download-") as scratch:
+        try:
+            files = blob_files.download(client, uri, Path(scratch))
+        except (ResourceNotFoundError, UsageError):
+            return []
+        if not files:
+            return []
+        top = [p for p in Path(scratch).iterdir()]
+        source = top[0] if len(top) == 1 and top[0].is_dir() else Path(scratch)
+        moved = []
+        for file in files:
+            target = destination / file.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(file), target)
+            moved.append(target)
+        return moved
+
+
+def _download_artifacts(client, job: str, default: Optional[dict], destination: Path) -> List[Path]:
+    """The job's artifact store (logs, outputs/, MLflow artifacts); else the log files run history lists."""
+    if (default or {}).get("path"):
+        return _download_folder(client, default["path"], destination)
+    written: List[Path] = []
+    # Azure keeps them in workspaceartifactstore; a workspace without one, in its default datastore.
+    for datastore in ("workspaceartifactstore", _default_datastore(client).get("name", "workspaceblobstore")):
+        base = f"azureml://datastores/{datastore}/paths/ExperimentRun/dcid.{job}"
+        for folder in ARTIFACT_FOLDERS:
+            written += _download_folder(client, f"{base}/{folder}", destination / folder)
+        if written:
+            return written
+    from cli.operations.job_stream import history_base, run_details
+
+    for log_name, url in sorted((run_details(client, history_base(client), job).get("logFiles") or {}).items()):
+        if ".." in Path(log_name).parts:
+            continue
+        target = destination / log_name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(client.get_blob(url))
+        written.append(target)
+    return written

@@ -1,0 +1,155 @@
+"""Following a job as `az ml job stream` does: run history's details for the status and the log files,
+each log fetched from where it was read to (ranged GETs on its SAS URL), printed as it grows.
+
+The run-history host comes from the workspace's discovery document (REST GUIDE section 9). Locally a
+job finishes in well under a second, so the poll starts at 0.2 s and backs off to 2 s; on Azure it is
+the SDK's sigmoid from 2 s up to 60 s.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Optional
+from urllib.parse import urlsplit
+
+from cli.errors import JobFailedError, ResourceNotFoundError, ServiceError
+
+TERMINAL = ("Completed", "Failed", "Canceled", "NotResponding", "Paused")
+FAILED = ("Failed", "Canceled", "NotResponding")
+_USER_LOG = re.compile(r"^user_logs/std_log(?:_process_(\d+))?\.txt$")
+_LEGACY_LOG = re.compile(r"^azureml-logs/70_driver_log(?:_(\d+))?\.txt$")  # jobs of older runtimes
+
+
+def history_base(client) -> str:
+    """`{history host}/history/v1.0{workspace arm id}` from the workspace's discovery document."""
+    workspace = client.get(client.workspace.arm_id) or {}
+    discovery_url = (workspace.get("properties") or {}).get("discoveryUrl")
+    if not discovery_url:
+        raise ServiceError("the workspace names no discoveryUrl; its run history cannot be reached")
+    discovery = client._json(client._send("GET", discovery_url)) or {}
+    host = (discovery.get("history") or discovery.get("api") or "").rstrip("/")
+    if not host:
+        raise ServiceError(f"the discovery document at {discovery_url} names no run-history host")
+    _trust(client, host)
+    return f"{host}/history/v1.0{client.workspace.arm_id}"
+
+
+def _trust(client, host_url: str) -> None:
+    # Run history takes the management token (GUIDE section 11); the Azure transport only sends it
+    # to the hosts it was told about. The local transport has no such list.
+    transport = getattr(client._http, "_transport", None)
+    hosts = getattr(transport, "hosts", None)
+    if isinstance(hosts, frozenset):
+        transport.hosts = hosts | {urlsplit(host_url).hostname or ""}
+
+
+def run_details(client, base: str, job: str) -> dict:
+    return client._json(client._send("GET", f"{base}/runs/{job}/details?api-version=v1.0")) or {}
+
+
+@dataclass
+class LogTail:
+    """Where each log file has been read to; prints only what is new."""
+
+    write: Callable[[str], None]
+    offsets: Dict[str, int] = field(default_factory=dict)
+    pending: Dict[str, str] = field(default_factory=dict)  # a line not finished yet, per file
+
+    def poll(self, client, log_files: Dict[str, str], final: bool = False) -> None:
+        names = sorted(n for n in log_files if _USER_LOG.match(n)) or sorted(n for n in log_files if _LEGACY_LOG.match(n))
+        several = len(names) > 1
+        for name in names:
+            data = self._read(client, name, log_files[name])
+            text = self.pending.pop(name, "") + data.decode("utf-8", errors="replace")
+            lines = text.split("\n")
+            if not final:
+                self.pending[name] = lines.pop()  # complete lines only, so ranks never interleave mid-line
+            elif lines and lines[-1] == "":
+                lines.pop()
+            prefix = _prefix(name) if several else ""
+            for line in lines:
+                self.write(f"{prefix}{line}\n")
+
+    def _read(self, client, name: str, url: str) -> bytes:
+        offset = self.offsets.get(name, 0)
+        try:
+            data = client.get_blob(url, {"x-ms-range": f"bytes={offset}-", "x-ms-version": "2025-01-05"})
+        except ServiceError as exc:
+            if exc.status == 416:  # nothing past the offset yet
+                return b""
+            raise
+        except ResourceNotFoundError:  # a log not written yet
+            return b""
+        self.offsets[name] = offset + len(data)
+        return data
+
+
+def _prefix(name: str) -> str:
+    match = _USER_LOG.match(name) or _LEGACY_LOG.match(name)
+    return f"[rank {match.group(1) or 0}] "
+
+
+def poll_delays(local: bool):
+    """Seconds between polls: 0.2 s backing off to 2 s locally; the SDK's sigmoid (2 s to 60 s) on Azure."""
+    if local:
+        delay = 0.2
+        while True:
+            yield delay
+            delay = min(delay * 1.25, 2.0)
+    started = time.monotonic()
+    while True:
+        elapsed = time.monotonic() - started
+        yield 2 + 58 / (1 + math.exp(-(elapsed - 300) / 60))
+
+
+def stream(client, job: str, *, local: bool, info: Callable[[str], None],
+           write: Callable[[str], None] = None, sleep: Callable[[float], None] = time.sleep) -> dict:
+    """Print the job's logs until it ends; returns the final job body, raises JobFailedError if it failed."""
+    from cli.rest.job import from_rest
+
+    write = write or _stdout
+    body = client.get(client.workspace.job(job)) or {}
+    info(f"RunId: {job}")
+    services = (body.get("properties") or {}).get("services") or {}
+    studio = (services.get("Studio") or {}).get("endpoint")
+    if studio:
+        info(f"Web View: {studio}")
+    base = history_base(client)
+    tail, last_status, delays = LogTail(write), None, poll_delays(local)
+    while True:
+        details = run_details(client, base, job)
+        status = details.get("status") or (body.get("properties") or {}).get("status")
+        if status != last_status:
+            info(f"Status: {status}")
+            last_status = status
+        done = status in TERMINAL
+        tail.poll(client, details.get("logFiles") or {}, final=done)
+        if done:
+            break
+        sleep(next(delays))
+    body = client.get(client.workspace.job(job)) or body
+    shown = from_rest(body)
+    info(f"Execution Summary\n=================\nRunId: {job}")
+    if status in FAILED:
+        raise JobFailedError(f"job '{job}' ended {status}: {_reason(details, body)}",
+                             hint=f"ml job show -n {job}; logs: ml job download -n {job}")
+    return shown
+
+
+def _reason(details: dict, body: dict) -> str:
+    error = (details.get("error") or {}).get("error") or details.get("error") or {}
+    message = error.get("message") if isinstance(error, dict) else None
+    if not message:
+        props = body.get("properties") or {}
+        message = ((props.get("error") or {}).get("message")
+                   or (props.get("properties") or {}).get("azureml.error"))
+    return message or "no reason given"
+
+
+def _stdout(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()

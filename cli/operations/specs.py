@@ -1,0 +1,53 @@
+"""The spec a create works from: a YAML file (validated, --set applied) and/or the verb's flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Sequence
+
+from cli.errors import UsageError
+
+
+def load(group: str, file: Optional[Path], overrides: Sequence[str] = ()):
+    """The validated Spec of `file`; its warnings go to stderr."""
+    from cli.application import current
+    from cli.spec.loader import load_spec
+
+    spec = load_spec(file, group=group, overrides=overrides)
+    for warning in spec.warnings:
+        current().warn_line(warning.format())
+    return spec
+
+
+def from_file_and_flags(group: str, file: Optional[Path], overrides: Sequence[str], flags: dict,
+                        required: Sequence[str] = ("name",)) -> dict:
+    """The spec data: the file's (if any), then every flag that was given on top.
+
+    Flags are az's shortcuts for what a spec says; a flag naming a local path is taken relative to
+    the working folder, as the shell user means it.
+    """
+    data = load(group, file, overrides).data if file else {}
+    if not file and overrides:
+        raise UsageError("--set needs a spec file (-f)")
+    for key, value in flags.items():
+        if value is None:
+            continue
+        data[key] = local_flag_path(value) if key in ("path", "conda_file") else value
+    missing = [key for key in required if not data.get(key)]
+    if missing:
+        flags_text = " and ".join(f"--{key.replace('_', '-')}" for key in missing)
+        raise UsageError(f"give a spec file with -f, or {flags_text}")
+    if data.get("version") is not None:
+        data["version"] = str(data["version"])
+    return data
+
+
+def local_flag_path(value: str) -> str:
+    from cli.spec.paths import is_local_path, resolve_local
+
+    if not is_local_path(value):
+        return value
+    target = resolve_local(value, Path.cwd())
+    if not target.exists():
+        raise UsageError(f"local path '{value}' does not exist (looked for {target})")
+    return str(target)

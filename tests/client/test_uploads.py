@@ -1,0 +1,268 @@
+"""Uploads against the real local workspace service, every exchange checked against the REST contract."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import threading
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+
+from cli.application import Application
+from cli.client import progress
+from cli.client.context import LOCAL_BASE_URL, LOCAL_RESOURCE_GROUP, LOCAL_SUBSCRIPTION
+from cli.client.resources import WorkspaceId
+from cli.client.snapshot import collect, content_hash
+from cli.client.transports.local import LocalTransport
+from cli.client.uploads import BLOCK_SIZE, upload_asset_files, upload_code
+from cli.client.workspace_client import WorkspaceClient
+from cli.local.service import LocalWorkspaceService
+
+try:
+    from tests.contract_check import check_exchange
+except ImportError:  # the contract checker is optional
+    check_exchange = None
+
+MiB = 1 << 20
+
+
+class Killed(Exception):
+    """Stands for the process dying mid-upload."""
+
+
+class WireTransport(httpx.BaseTransport):
+    """LocalTransport that records every exchange, checks it against the contract, and can die
+    after a number of Put Block requests."""
+
+    def __init__(self, service: LocalWorkspaceService, kill_after_blocks: int | None = None):
+        self.inner = LocalTransport(service)
+        self.kill_after_blocks = kill_after_blocks
+        self.exchanges: list[tuple[httpx.Request, httpx.Response]] = []
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.kill_after_blocks is not None and _comp(request) == "block":
+            with self._lock:
+                if self.kill_after_blocks <= 0:
+                    raise Killed()
+                self.kill_after_blocks -= 1
+        response = self.inner.handle_request(request)
+        if check_exchange is not None:
+            check_exchange(request, response)
+        with self._lock:
+            self.exchanges.append((request, response))
+        return response
+
+    def calls(self, method: str, host: str = "blob.ml.invalid", comp: str | None = "any") -> list[httpx.Request]:
+        return [r for r, _ in self.exchanges if r.method == method and r.url.host == host
+                and (comp == "any" or _comp(r) == comp)]
+
+
+def _comp(request: httpx.Request) -> str | None:
+    return parse_qs(request.url.query.decode()).get("comp", [None])[0]
+
+
+@pytest.fixture
+def service(tmp_path):
+    svc = LocalWorkspaceService(tmp_path / "home", "local")
+    yield svc
+    svc.store.close()
+
+
+@pytest.fixture
+def connect(service):
+    """connect(**transport_options) -> (WorkspaceClient, WireTransport) on the local service."""
+    clients = []
+
+    def make(**options):
+        transport = WireTransport(service, **options)
+        workspace = WorkspaceId(LOCAL_SUBSCRIPTION, LOCAL_RESOURCE_GROUP, "local")
+        client = WorkspaceClient(LOCAL_BASE_URL, workspace, transport, sleep=lambda _: None)
+        clients.append(client)
+        return client, transport
+
+    yield make
+    for client in clients:
+        client._http.close()  # the service belongs to the fixture, not to the transport
+
+
+def make_folder(root: Path, files: dict) -> Path:
+    for rel, data in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data)
+    return root
+
+
+def blob_bytes(service, uri: str) -> bytes:
+    """Content of a committed blob, read from the service's store by its blob URI."""
+    path = httpx.URL(uri).path.split("/", 3)[3]  # /<account>/<container>/<path>
+    return service.blobs.read("workspaceblobstore", path)
+
+
+def blob_metadata(service, uri: str) -> dict | None:
+    props = service.blobs.properties("workspaceblobstore", httpx.URL(uri).path.split("/", 3)[3])
+    return None if props is None else props["metadata"]
+
+
+def test_code_upload_then_unchanged_reupload_sends_no_blob(tmp_path, connect, service):
+    folder = make_folder(tmp_path / "src", {"main.py": b"print(1)\n", "pkg/util.py": b"x = 1\n", "empty": b""})
+    client, wire = connect()
+    code_id = upload_code(client, folder)
+
+    digest = content_hash(collect(folder))
+    assert code_id.endswith("/versions/1") and "/codes/" in code_id
+    version = client.get(code_id)["properties"]
+    assert version["isAnonymous"] is True
+    assert version["properties"] == {"hash_sha256": digest, "hash_version": "202208"}
+    assert version["codeUri"].endswith("/src")
+    assert blob_bytes(service, version["codeUri"] + "/pkg/util.py") == b"x = 1\n"
+    assert blob_metadata(service, version["codeUri"] + "/empty") == {
+        "upload_status": "completed", "name": code_id.split("/codes/")[1].split("/")[0], "version": "1"}
+    puts = wire.calls("PUT", comp=None)
+    assert len(puts) == 3 and all(r.headers["x-ms-blob-type"] == "BlockBlob" for r in puts)
+    assert all("content-md5" in r.headers for r in puts if r.content)
+
+    again, wire2 = connect()
+    assert upload_code(again, folder) == code_id
+    assert wire2.calls("PUT") == [] and wire2.calls("HEAD") == []
+    assert [r.method for r, _ in wire2.exchanges] == ["GET"]  # only the lookup by hash
+
+
+def test_named_code_goes_to_its_name(tmp_path, connect):
+    folder = make_folder(tmp_path / "proj", {"a.py": b"a"})
+    client, _ = connect()
+    code_id = upload_code(client, folder, name="my-code")
+    assert code_id.endswith("/codes/my-code/versions/1")
+    assert client.get(code_id)["properties"]["isAnonymous"] is False
+
+
+def test_data_upload_returns_the_uri_and_reupload_only_heads(tmp_path, connect, service):
+    folder = make_folder(tmp_path / "images", {f"img{i}.bin": bytes([i]) * 1000 for i in range(20)})
+    client, wire = connect()
+    uri = upload_asset_files(client, folder, asset_type="data", name="imgs", version="1")
+    assert uri.startswith("https://blob.ml.invalid/local/") and uri.endswith("/images")
+    assert blob_bytes(service, uri + "/img7.bin") == bytes([7]) * 1000
+    assert len(wire.calls("PUT", comp=None)) == 20
+    assert len(wire.calls("PUT", comp="metadata")) == 1
+
+    again, wire2 = connect()
+    assert upload_asset_files(again, folder, asset_type="data", name="imgs", version="2") == uri
+    assert wire2.calls("PUT") == []
+    assert len(wire2.calls("HEAD")) == 1
+
+
+def test_single_file_model(tmp_path, connect, service):
+    model = make_folder(tmp_path, {"model.pkl": b"weights"}) / "model.pkl"
+    client, _ = connect()
+    uri = upload_asset_files(client, model, asset_type="models", name="m", version="1")
+    assert uri.endswith("/model.pkl")
+    assert blob_bytes(service, uri) == b"weights"
+
+
+def _sparse_file(path: Path, size: int) -> Path:
+    """A large file written fast: sparse, with a few marker bytes so block order matters."""
+    with open(path, "wb") as f:
+        f.truncate(size)
+        for offset in range(0, size, 16 * MiB):
+            f.seek(offset)
+            f.write(offset.to_bytes(8, "big"))
+    return path
+
+
+def test_large_file_goes_as_blocks(tmp_path, connect, service):
+    folder = tmp_path / "big"
+    folder.mkdir()
+    _sparse_file(folder / "huge.bin", 70 * MiB)
+    (folder / "small.txt").write_text("small")
+    client, wire = connect()
+    uri = upload_asset_files(client, folder, asset_type="data", name="big", version="1")
+
+    blocks = wire.calls("PUT", comp="block")
+    assert len(blocks) == -(-70 * MiB // BLOCK_SIZE) == 18
+    assert {len(r.content) for r in blocks} == {BLOCK_SIZE, 70 * MiB - 17 * BLOCK_SIZE}
+    assert len(wire.calls("PUT", comp="blocklist")) == 1
+    assert [r.url.path.rsplit("/", 1)[1] for r in wire.calls("PUT", comp=None)] == ["small.txt"]
+    expected = hashlib.sha256((folder / "huge.bin").read_bytes()).hexdigest()
+    assert hashlib.sha256(blob_bytes(service, uri + "/huge.bin")).hexdigest() == expected
+    order = [(r.method, _comp(r)) for r, _ in wire.exchanges if r.url.host == "blob.ml.invalid"]
+    assert order[0] == ("HEAD", None) and order[-1] == ("PUT", "metadata")
+
+
+def test_killed_upload_never_looks_complete_and_a_retry_finishes(tmp_path, connect, service):
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    (folder / "a-first.txt").write_text("indicator")  # the indicator blob sorts first
+    _sparse_file(folder / "weights.bin", 70 * MiB)
+    client, wire = connect(kill_after_blocks=5)
+    with pytest.raises(Killed):
+        upload_asset_files(client, folder, asset_type="models", name="ckpt", version="1")
+    assert wire.calls("PUT", comp="metadata") == [] and wire.calls("PUT", comp="blocklist") == []
+    indicator_url = str(wire.calls("HEAD")[0].url)
+    assert (blob_metadata(service, indicator_url) or {}).get("upload_status") != "completed"
+
+    retry, wire2 = connect()
+    uri = upload_asset_files(retry, folder, asset_type="models", name="ckpt", version="1")
+    assert len(wire2.calls("PUT", comp="block")) == 18
+    assert blob_metadata(service, uri + "/a-first.txt")["upload_status"] == "completed"
+    assert blob_bytes(service, uri + "/weights.bin") == (folder / "weights.bin").read_bytes()
+
+
+def test_sas_signature_is_never_printed(tmp_path, connect, caplog, capsys):
+    folder = make_folder(tmp_path / "s", {"f.txt": b"f"})
+    client, wire = connect()
+    with caplog.at_level(logging.DEBUG):
+        upload_asset_files(client, folder, asset_type="data", name="s", version="1")
+    signature = parse_qs(wire.calls("HEAD")[0].url.query.decode())["sig"][0]
+    captured = capsys.readouterr()
+    assert caplog.records  # the client did log its requests
+    assert signature not in caplog.text + captured.out + captured.err
+
+
+def test_progress_bar_only_on_a_terminal_for_big_uploads(monkeypatch):
+    class Tty:
+        def isatty(self):
+            return True
+
+    def app(**options):
+        monkeypatch.setattr("cli.application._current", Application(**options))
+
+    monkeypatch.setattr("sys.stderr", Tty())
+    app()
+    assert progress.wanted(50 * MiB) and not progress.wanted(1 * MiB)
+    app(output="tsv")
+    assert not progress.wanted(50 * MiB)
+    app(only_show_errors=True)
+    assert not progress.wanted(50 * MiB)
+    monkeypatch.setattr("sys.stderr", io.StringIO())  # not a terminal
+    app()
+    assert not progress.wanted(50 * MiB)
+
+
+def test_empty_folder_is_a_usage_error(tmp_path, connect):
+    from cli.errors import UsageError
+
+    (tmp_path / "empty").mkdir()
+    client, wire = connect()
+    with pytest.raises(UsageError, match="nothing to upload"):
+        upload_code(client, tmp_path / "empty")
+    assert wire.exchanges == []
+
+
+def test_upload_with_the_bar_drawn(tmp_path, connect, service, monkeypatch):
+    folder = make_folder(tmp_path / "bar", {f"f{i}.bin": bytes([i]) * (2 * MiB) for i in range(4)})
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    drawn = Terminal()
+    monkeypatch.setattr("sys.stderr", drawn)
+    monkeypatch.setattr("cli.application._current", Application())
+    client, wire = connect()
+    uri = upload_asset_files(client, folder, asset_type="data", name="bar", version="1")
+    assert blob_bytes(service, uri + "/f3.bin") == bytes([3]) * (2 * MiB)
+    signature = parse_qs(wire.calls("HEAD")[0].url.query.decode())["sig"][0]
+    assert "Uploading bar" in drawn.getvalue() and signature not in drawn.getvalue()

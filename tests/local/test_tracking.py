@@ -1,0 +1,326 @@
+"""The MLflow-compatible tracking server, driven by the real mlflow client in real job processes."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import httpx
+import pytest
+
+from cli.local.tracking import summary
+from cli.local.tracking.errors import TrackingError
+from cli.local.tracking.server import job_environment, start_tracking_server
+from cli.local.tracking.store import TrackingStore
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # no calls home from the test process
+mlflow = pytest.importorskip("mlflow", reason="mlflow-skinny (the test extra) is not installed")
+from mlflow.exceptions import MlflowException  # noqa: E402
+from mlflow.tracking import MlflowClient  # noqa: E402
+
+
+@pytest.fixture
+def workspace(isolated_home):
+    return isolated_home / "workspaces" / "local"
+
+
+@pytest.fixture
+def tracking(workspace, monkeypatch):
+    server, url = start_tracking_server(workspace)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", url)  # artifact downloads resolve against it
+    yield server, url
+    server.shutdown()
+
+
+@pytest.fixture
+def client(tracking):
+    return MlflowClient(tracking_uri=tracking[1])
+
+
+def run_job(url: str, run: dict, script: str, extra_env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run `script` as a local job's process would run: its run named by the environment."""
+    env = {**os.environ, **job_environment(url, run), "MLFLOW_DISABLE_TELEMETRY": "true",
+           "NO_PROXY": "127.0.0.1", **(extra_env or {})}
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], env=env, capture_output=True,
+                            text=True, timeout=180)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+TRAINING_SCRIPT = """
+    import mlflow
+    with mlflow.start_run() as run:
+        assert run.info.run_id == "{job}", run.info.run_id
+        mlflow.log_param("lr", 0.1)
+        mlflow.log_params({{"epochs": 5, "optimizer": "adam"}})
+        for step in range(5):
+            mlflow.log_metric("loss", 1.0 / (step + 1), step=step)
+        mlflow.set_tag("stage", "train")
+        with open("notes.txt", "w") as f:
+            f.write("hello from the job")
+        mlflow.log_artifact("notes.txt")
+        mlflow.log_dict({{"layers": [64, 32]}}, "config/model.json")
+        with mlflow.start_run(run_name="fold-0", nested=True) as child:
+            mlflow.log_metric("acc", 0.75, step=1)
+            mlflow.log_text("fold zero", "fold.txt")
+            print("CHILD", child.info.run_id)
+"""
+
+
+def test_a_job_script_logs_through_the_real_client(tracking, client, workspace, tmp_path):
+    server, url = tracking
+    run = server.store.create_job_run("sleepy_job_1", "my-experiment")
+    result = subprocess_cwd(tmp_path, lambda: run_job(url, run, TRAINING_SCRIPT.format(job="sleepy_job_1")))
+    child_id = result.stdout.split("CHILD ")[1].split()[0]
+    store = server.store
+
+    assert store.params("sleepy_job_1") == {"lr": "0.1", "epochs": "5", "optimizer": "adam"}
+    history = store.metric_history("sleepy_job_1", "loss")
+    assert [(m["step"], m["value"]) for m in history] == [(s, 1.0 / (s + 1)) for s in range(5)]
+    assert store.latest_metrics("sleepy_job_1") == {"loss": 0.2}
+    job_folder = workspace / "jobs" / "sleepy_job_1"
+    assert (job_folder / "artifacts" / "notes.txt").read_text() == "hello from the job"
+    assert json.loads((job_folder / "artifacts" / "config" / "model.json").read_text()) == {"layers": [64, 32]}
+    assert (job_folder / "runs" / child_id / "artifacts" / "fold.txt").read_text() == "fold zero"
+
+    got = client.get_run("sleepy_job_1")
+    assert got.info.status == "FINISHED" and got.info.run_name == "sleepy_job_1"
+    assert got.info.experiment_id == client.get_experiment_by_name("my-experiment").experiment_id
+    assert got.data.params == {"lr": "0.1", "epochs": "5", "optimizer": "adam"}
+    assert got.data.metrics == {"loss": 0.2}
+    assert got.data.tags["stage"] == "train"
+    assert [(m.step, m.value) for m in client.get_metric_history("sleepy_job_1", "loss")] == \
+        [(s, 1.0 / (s + 1)) for s in range(5)]
+    assert [(a.path, a.is_dir) for a in client.list_artifacts("sleepy_job_1")] == \
+        [("config", True), ("notes.txt", False)]
+    assert [a.path for a in client.list_artifacts("sleepy_job_1", "config")] == ["config/model.json"]
+    downloaded = client.download_artifacts("sleepy_job_1", "notes.txt", str(tmp_path / "down"))
+    assert open(downloaded).read() == "hello from the job"
+
+    child = client.get_run(child_id)
+    assert child.data.tags["mlflow.parentRunId"] == "sleepy_job_1"
+    assert child.info.run_name == "fold-0" and child.data.metrics == {"acc": 0.75}
+    found = client.search_runs([got.info.experiment_id], "tags.mlflow.parentRunId = 'sleepy_job_1'")
+    assert [r.info.run_id for r in found] == [child_id]
+
+
+def subprocess_cwd(folder, call):
+    """Run `call` with `folder` as the working directory (scripts write their files there)."""
+    previous = os.getcwd()
+    os.chdir(folder)
+    try:
+        return call()
+    finally:
+        os.chdir(previous)
+
+
+def test_a_param_cannot_change_value(client, tracking):
+    run = tracking[0].store.create_job_run("job_params")
+    client.log_param("job_params", "lr", "0.1")
+    client.log_param("job_params", "lr", "0.1")  # the same value again is allowed, as in MLflow
+    with pytest.raises(MlflowException) as caught:
+        client.log_param("job_params", "lr", "0.2")
+    assert caught.value.error_code == "INVALID_PARAMETER_VALUE"
+    assert "Changing param values is not allowed" in caught.value.message
+    assert client.get_run(run["info"]["run_id"]).data.params == {"lr": "0.1"}
+
+
+def test_a_batch_with_a_changed_param_stores_nothing(tracking):
+    store = tracking[0].store
+    store.create_job_run("job_batch")
+    store.log_batch("job_batch", params=[{"key": "a", "value": "1"}])
+    with pytest.raises(TrackingError):
+        store.log_batch("job_batch", metrics=[{"key": "m", "value": 1.0, "timestamp": 1, "step": 0}],
+                        params=[{"key": "a", "value": "2"}], tags=[{"key": "t", "value": "x"}])
+    assert store.latest_metrics("job_batch") == {} and "t" not in store.get_run("job_batch")["data"]["tags"]
+
+
+def test_an_unknown_run_is_resource_does_not_exist(client, tracking):
+    with pytest.raises(MlflowException) as caught:
+        client.get_run("no_such_run")
+    assert caught.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+    response = httpx.post(f"{tracking[1]}/api/2.0/mlflow/runs/log-metric",
+                          json={"run_id": "no_such_run", "key": "m", "value": 1, "timestamp": 1})
+    assert response.status_code == 404
+    assert response.json() == {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "Run with id=no_such_run not found"}
+
+
+@pytest.mark.parametrize("path, body, status, code", [
+    ("runs/log-metric", b"{not json", 400, "INVALID_PARAMETER_VALUE"),
+    ("runs/log-metric", b"[1, 2]", 400, "INVALID_PARAMETER_VALUE"),
+    ("runs/log-metric", b'{"run_id": "job_x", "key": "m", "value": "high", "timestamp": 1}', 400, "INVALID_PARAMETER_VALUE"),
+    ("runs/log-parameter", b'{"run_id": "job_x"}', 400, "INVALID_PARAMETER_VALUE"),
+    ("runs/search", b'{"experiment_ids": ["0"], "filter": "metrics.m >"}', 400, "INVALID_PARAMETER_VALUE"),
+    ("runs/no-such-verb", b"{}", 404, "ENDPOINT_NOT_FOUND"),
+])
+def test_bad_requests_answer_in_mlflows_error_shape(tracking, path, body, status, code):
+    tracking[0].store.create_job_run("job_x")
+    response = httpx.post(f"{tracking[1]}/api/2.0/mlflow/{path}", content=body,
+                          headers={"Content-Type": "application/json"})
+    assert (response.status_code, response.json()["error_code"]) == (status, code)
+    assert "Traceback" not in response.text
+
+
+def test_artifact_paths_cannot_leave_the_run_folder(tracking, workspace):
+    store = tracking[0].store
+    run = store.create_job_run("job_art", "exp")  # experiment 1, not the Default (0)
+    (workspace / "secret.txt").write_text("no")
+    base = f"{tracking[1]}/api/2.0/mlflow-artifacts/artifacts/{run['info']['experiment_id']}/job_art/artifacts"
+    response = httpx.get(f"{base}/%2E%2E/%2E%2E/%2E%2E/secret.txt")
+    assert (response.status_code, response.json()["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
+    response = httpx.put(f"{tracking[1]}/api/2.0/mlflow-artifacts/artifacts/0/job_art/artifacts/x.txt", content=b"x")
+    assert response.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"  # the run is not in experiment 0
+    assert httpx.get(f"{base}/missing.txt").status_code == 404
+
+
+def test_a_chunked_upload_is_stored_whole(tracking, client):
+    run = tracking[0].store.create_job_run("job_chunked", "exp")
+    url = (f"{tracking[1]}/api/2.0/mlflow-artifacts/artifacts/{run['info']['experiment_id']}"
+           "/job_chunked/artifacts/data/blob.bin")
+    pieces = [bytes([n]) * 70_000 for n in range(5)]
+    response = httpx.put(url, content=iter(pieces))  # no length known: chunked transfer encoding
+    assert response.status_code == 200
+    assert httpx.get(url).content == b"".join(pieces)
+    assert [(a.path, a.file_size) for a in client.list_artifacts("job_chunked", "data")] == [("data/blob.bin", 350_000)]
+
+
+def test_logged_dataset_inputs_come_back_with_the_run(tracking, client):
+    tracking[0].store.create_job_run("job_inputs")
+    dataset = {"name": "iris", "digest": "abc123", "source_type": "local", "source": '{"uri": "iris.csv"}'}
+    response = httpx.post(f"{tracking[1]}/api/2.0/mlflow/runs/log-inputs", json={
+        "run_id": "job_inputs", "datasets": [{"tags": [{"key": "mlflow.data.context", "value": "train"}],
+                                              "dataset": dataset}]})
+    assert response.status_code == 200
+    [got] = client.get_run("job_inputs").inputs.dataset_inputs
+    assert (got.dataset.name, got.dataset.digest, got.tags[0].value) == ("iris", "abc123", "train")
+
+
+def test_search_filters_orders_and_pages(client, tracking):
+    experiment = client.create_experiment("sweep")
+    for index, acc in enumerate([0.5, 0.9, 0.7]):
+        run = client.create_run(experiment, run_name=f"trial-{index}", tags={"family": f"cnn-{index}"})
+        client.log_metric(run.info.run_id, "acc", acc)
+        client.log_param(run.info.run_id, "index", str(index))
+    best = client.search_runs([experiment], "metrics.acc > 0.6", order_by=["metrics.acc DESC"])
+    assert [r.data.params["index"] for r in best] == ["1", "2"]
+    first = client.search_runs([experiment], "tags.family LIKE 'cnn-%' AND attributes.status = 'RUNNING'",
+                               order_by=["params.index ASC"], max_results=2)
+    assert [r.info.run_name for r in first] == ["trial-0", "trial-1"] and first.token
+    rest = client.search_runs([experiment], "tags.family LIKE 'cnn-%'", order_by=["params.index ASC"],
+                              max_results=2, page_token=first.token)
+    assert [r.info.run_name for r in rest] == ["trial-2"] and not rest.token
+    assert [e.name for e in client.search_experiments(filter_string="name = 'sweep'")] == ["sweep"]
+
+
+def test_metrics_keep_nan_and_the_latest_step(client, tracking):
+    tracking[0].store.create_job_run("job_nan")
+    client.log_metric("job_nan", "loss", float("nan"), step=3)
+    client.log_metric("job_nan", "loss", 0.5, step=1)  # a late write of an earlier step is not the latest
+    client.log_metric("job_nan", "lr", float("inf"), step=0)
+    metrics = client.get_run("job_nan").data.metrics
+    assert math.isnan(metrics["loss"]) and metrics["lr"] == math.inf
+    assert [m.step for m in client.get_metric_history("job_nan", "loss")] == [3, 1]
+
+
+def test_log_model_appends_to_the_model_history_tag(tracking):
+    tracking[0].store.create_job_run("job_model")
+    for flavor in ("sklearn", "pytorch"):
+        response = httpx.post(f"{tracking[1]}/api/2.0/mlflow/runs/log-model",
+                              json={"run_id": "job_model", "model_json": json.dumps({"flavors": {flavor: {}}})})
+        assert response.status_code == 200
+    tags = tracking[0].store.get_run("job_model")["data"]["tags"]
+    history = json.loads(next(t["value"] for t in tags if t["key"] == "mlflow.log-model.history"))
+    assert history == [{"flavors": {"sklearn": {}}}, {"flavors": {"pytorch": {}}}]
+
+
+WRITER_SCRIPT = """
+    import mlflow
+    worker = {worker}
+    with mlflow.start_run():
+        mlflow.log_param(f"worker_{{worker}}", worker)
+        for step in range(50):
+            mlflow.log_metric("shared", worker * 1000 + step, step=worker * 1000 + step)
+            mlflow.log_metric(f"own_{{worker}}", step, step=step)
+        with mlflow.start_run(nested=True):
+            mlflow.log_metric("child", worker)
+"""
+
+
+@pytest.mark.slow
+def test_four_concurrent_writer_processes_lose_nothing(tracking):
+    server, url = tracking
+    run = server.store.create_job_run("job_parallel")
+    env = {**os.environ, **job_environment(url, run), "MLFLOW_DISABLE_TELEMETRY": "true"}
+    writers = [subprocess.Popen([sys.executable, "-c", textwrap.dedent(WRITER_SCRIPT.format(worker=w))], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for w in range(4)]
+    for writer in writers:
+        _, err = writer.communicate(timeout=300)
+        assert writer.returncode == 0, err[-3000:]
+    store = server.store
+    shared = store.metric_history("job_parallel", "shared")
+    assert sorted(m["step"] for m in shared) == sorted(w * 1000 + s for w in range(4) for s in range(50))
+    for worker in range(4):
+        assert [m["step"] for m in store.metric_history("job_parallel", f"own_{worker}")] == list(range(50))
+    assert store.params("job_parallel") == {f"worker_{w}": str(w) for w in range(4)}
+    children, _ = store.search_runs([run["info"]["experiment_id"]], "tags.mlflow.parentRunId = 'job_parallel'")
+    assert sorted(c["data"]["metrics"][0]["value"] for c in children) == [0, 1, 2, 3]
+
+
+def test_summary_reads_latest_metrics_and_params(workspace):
+    store = TrackingStore(workspace)
+    store.create_job_run("job_sum")
+    store.log_batch("job_sum", metrics=[{"key": "loss", "value": v, "timestamp": 1, "step": s}
+                                        for s, v in enumerate([0.9, 0.4])],
+                    params=[{"key": "lr", "value": "0.01"}])
+    store.close()
+    assert summary.latest_metrics(workspace, "job_sum") == {"loss": 0.4}
+    assert summary.params(workspace, "job_sum") == {"lr": "0.01"}
+    assert summary.latest_metrics(workspace, "job_never_logged") == {}
+
+
+def test_the_store_keeps_its_data_and_refuses_a_newer_schema(workspace):
+    store = TrackingStore(workspace)
+    store.create_job_run("job_keep", "exp")
+    store._conn.execute("UPDATE schema_version SET version = 99")
+    store.close()
+    with pytest.raises(TrackingError, match="schema version 99"):
+        TrackingStore(workspace)
+    with sqlite3.connect(workspace / "tracking.db") as conn:
+        conn.execute("UPDATE schema_version SET version = 1")
+    conn.close()
+    store = TrackingStore(workspace)
+    assert store.get_run("job_keep")["info"]["experiment_id"] == store.get_experiment_by_name("exp")["experiment_id"]
+    store.close()
+
+
+def test_shutdown_frees_the_port(workspace):
+    server, url = start_tracking_server(workspace)
+    assert httpx.get(f"{url}/health").text == "OK"
+    port = server.server_address[1]
+    server.shutdown()
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=2)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("sklearn") is None,
+                    reason="scikit-learn is not installed; mlflow.autolog() needs a library to patch")
+def test_autolog_records_a_sklearn_fit(tracking, tmp_path):
+    server, url = tracking
+    run = server.store.create_job_run("job_autolog")
+    subprocess_cwd(tmp_path, lambda: run_job(url, run, """
+        import mlflow
+        from sklearn.linear_model import LinearRegression
+        mlflow.autolog()
+        with mlflow.start_run():
+            LinearRegression().fit([[0.0], [1.0], [2.0]], [0.0, 1.0, 2.0])
+    """))
+    got = server.store.get_run("job_autolog")
+    assert "fit_intercept" in server.store.params("job_autolog")
+    assert "training_score" in server.store.latest_metrics("job_autolog"), got
