@@ -38,3 +38,59 @@ def run_ml(*args: str, cwd: Path | None = None, env: dict | None = None, timeout
     full_env = {**os.environ, **(env or {})}
     full_env["PYTHONPATH"] = str(REPO) + os.pathsep + full_env.get("PYTHONPATH", "")
     return subprocess.run([sys.executable, "-m", "cli", *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+# ---- The REST contract, across the whole suite -------------------------------------------------
+# Every exchange any test makes through LocalTransport (in-process or in an `ml` subprocess) is
+# appended to one wire log (cli/client/wire_log.py); at the end of the session each one is checked
+# against ../shared/azureml-rest/contract, and a violation fails the run.
+
+_WIRE_LOG = Path(os.environ.get("ML_TEST_WIRE_LOG") or (Path(__import__("tempfile").gettempdir()) / f"ml-wire-{os.getpid()}.jsonl"))
+_contract_report: dict = {}
+
+
+def pytest_sessionstart(session):
+    _WIRE_LOG.unlink(missing_ok=True)
+    os.environ["ML_WIRE_LOG"] = str(_WIRE_LOG)
+
+
+def _check_wire_log() -> tuple[int, list[str]]:
+    import json
+
+    import httpx
+
+    from contract_check import CONTRACT, check_exchange
+
+    if not CONTRACT.is_dir() or not _WIRE_LOG.exists():
+        return 0, []
+    checked, problems = 0, []
+    for line in _WIRE_LOG.read_text(encoding="utf-8").splitlines():
+        entry = json.loads(line)
+        encode = lambda body: json.dumps(body).encode() if body is not None else b""  # noqa: E731
+        request = httpx.Request(entry["method"], entry["url"], headers=entry["request_headers"], content=encode(entry["request_body"]))
+        response = httpx.Response(entry["status"], headers=entry["response_headers"], content=encode(entry["response_body"]))
+        checked += 1
+        try:
+            check_exchange(request, response)
+        except AssertionError as exc:
+            problems.append(str(exc).splitlines()[0][:300])
+    return checked, problems
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if "ML_WIRE_LOG" not in os.environ:
+        return
+    checked, problems = _check_wire_log()
+    _contract_report.update(checked=checked, problems=problems)
+    if problems and session.exitstatus == 0:
+        session.exitstatus = 1
+    _WIRE_LOG.unlink(missing_ok=True)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _contract_report:
+        return
+    problems = _contract_report["problems"]
+    terminalreporter.write_line(f"REST contract: {_contract_report['checked']} exchanges checked across the suite, {len(problems)} violations")
+    for problem in sorted(set(problems))[:20]:
+        terminalreporter.write_line(f"  {problem}")

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Optional
 
-import typer
-
 from cli.commands.asset_verbs import add_asset_verbs
-from cli.commands.options import FileOption, SpecFile
+from cli.commands.options import FileOption, SpecFile, group_app
 from cli.commands.validate_verb import add_validate
 from cli.commands.workspace_options import OptionalName, SetList, SetValues, VersionOption, on_workspace
 
-app = typer.Typer(no_args_is_help=True)
+app = group_app()
 add_validate(app, "component")
 add_asset_verbs(app, "components", "component")
 

@@ -7,11 +7,12 @@ from typing import List, Optional
 
 import typer
 
+from cli.commands.options import group_app
 from cli.commands.validate_verb import add_validate
 from cli.commands.workspace_options import (Description, MaxResults, NameOption, NoWait, OptionalFile, OptionalName,
                                             SetList, SetValues, Yes, confirm, on_workspace)
 
-app = typer.Typer(no_args_is_help=True)
+app = group_app()
 add_validate(app, "compute")
 
 TypeOption = typer.Option(None, "--type", "-t", help="AmlCompute, ComputeInstance, Kubernetes or VirtualMachine.", show_default=False)

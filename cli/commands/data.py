@@ -7,12 +7,14 @@ from typing import Optional
 
 import typer
 
+from cli.commands.options import group_app
+
 from cli.commands.asset_verbs import add_asset_verbs
 from cli.commands.validate_verb import add_validate
 from cli.commands.workspace_options import (Datastore, NoWait, OptionalFile, OptionalName, SetList, SetValues,
                                             VersionOption, on_workspace)
 
-app = typer.Typer(no_args_is_help=True)
+app = group_app()
 add_validate(app, "data")
 add_asset_verbs(app, "data", "data asset")
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Optional
 
-import typer
 
-from cli.commands.options import FileOption, SpecFile
+from cli.commands.options import FileOption, SpecFile, group_app
 from cli.commands.validate_verb import add_validate
 from cli.commands.workspace_options import MaxResults, NameOption, OptionalName, SetList, SetValues, Yes, confirm, on_workspace
 
-app = typer.Typer(no_args_is_help=True)
+app = group_app()
 add_validate(app, "datastore")
 
 

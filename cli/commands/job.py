@@ -7,12 +7,12 @@ from typing import Optional
 
 import typer
 
-from cli.commands.options import FileOption
+from cli.commands.options import FileOption, group_app
 from cli.commands.validate_verb import add_validate
 from cli.commands.workspace_options import (ArchivedOnly, IncludeArchived, NameOption, NoWait, SetList, SetValues,
                                             on_workspace)
 
-app = typer.Typer(no_args_is_help=True)
+app = group_app()
 add_validate(app, "job")
 
 DEFAULT_MAX_RESULTS = 50

@@ -1,8 +1,7 @@
 """`ml online-endpoint`: online-endpoint verbs."""
 
-import typer
-
+from cli.commands.options import group_app
 from cli.commands.validate_verb import add_validate
 
-app = typer.Typer(no_args_is_help=True)
+app = group_app()
 add_validate(app, "online-endpoint")

@@ -12,3 +12,8 @@ SetOption = typer.Option(None, "--set", help="Override a spec value: --set key.p
 
 SetValues = Optional[List[str]]
 SpecFile = Path
+
+
+def group_app() -> typer.Typer:
+    """A command group's Typer app: help when called bare, no shell-completion options."""
+    return typer.Typer(no_args_is_help=True, add_completion=False)

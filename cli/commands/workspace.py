@@ -10,10 +10,11 @@ from typing import Optional
 
 import typer
 
+from cli.commands.options import group_app
 from cli.commands.validate_verb import add_validate
 from cli.commands.workspace_options import MaxResults, Yes, confirm
 
-app = typer.Typer(no_args_is_help=True)
+app = group_app()
 add_validate(app, "workspace")
 
 WorkspaceName = typer.Option(None, "--name", "-n", "--workspace-name", "-w", help="Workspace name.", show_default=False)

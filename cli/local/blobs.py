@@ -233,9 +233,16 @@ class BlobStore:
         self.path(datastore, blob).unlink()
 
     def list(self, datastore: str, prefix: str = "") -> list[str]:
-        """Names of committed blobs under `prefix`, sorted."""
+        """Names of committed blobs under `prefix`, sorted.
+
+        The walk starts at the prefix's folder, not the datastore's root, and follows the links the
+        run-history handler makes from ExperimentRun/dcid.<job> to a job's folder."""
         base = self.root / datastore
-        if not base.is_dir():
+        start = base / prefix.rsplit("/", 1)[0] if "/" in prefix else base
+        if not start.is_dir():
             return []
-        names = (p.relative_to(base).as_posix() for p in base.rglob("*") if p.is_file())
+        names = []
+        for folder, _, files in os.walk(start, followlinks=True):
+            relative = Path(folder).relative_to(base).as_posix()
+            names += [f"{relative}/{name}" if relative != "." else name for name in files]
         return sorted(n for n in names if n.startswith(prefix))

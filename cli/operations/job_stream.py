@@ -13,7 +13,7 @@ import re
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict
 from urllib.parse import urlsplit
 
 from cli.errors import JobFailedError, ResourceNotFoundError, ServiceError

@@ -5,7 +5,6 @@ Pure with respect to the workspace: it reads the spec and the files it names, no
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence

@@ -25,7 +25,7 @@ _DATASTORE = re.compile(
     re.IGNORECASE,
 )
 _JOB_OUTPUT = re.compile(
-    rf"^azureml://jobs/(?P<job>[^/\s]+)/outputs/(?P<output>[A-Za-z0-9_\-]+)(/paths/(?P<path>.*))?/?$"
+    r"^azureml://jobs/(?P<job>[^/\s]+)/outputs/(?P<output>[A-Za-z0-9_\-]+)(/paths/(?P<path>.*))?/?$"
 )
 _ASSET_ID = re.compile(
     r"^azureml://(locations/[^/]+/workspaces/[^/]+/)?(?P<type>data|models|environments|components|codes)/"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 
 from tests.commands.asset_cli import WS, ml_fails, ml_json, ml_ok
 from tests.conftest import REPO

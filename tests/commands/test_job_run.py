@@ -3,12 +3,10 @@ cancel, download, Ctrl-C, and the examples. Real CLI and runner processes on a t
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
-import time
 
 from tests.commands.job_helpers import create, job_file, shown, status, wait_for
 from tests.conftest import REPO, run_ml

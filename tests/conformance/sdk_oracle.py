@@ -9,7 +9,6 @@ the run), and written to sdk_verdicts.tsv: path, family, verdict, detail.
 verdict: accept | reject (detail = the SDK's error, one line) | not-a-spec | unsupported (detail = why).
 """
 import argparse
-import fnmatch
 import logging
 import os
 import re

@@ -15,11 +15,20 @@ class LocalTransport(httpx.BaseTransport):
     """Every request, management or blob, goes to `service.handle`; its body is already read."""
 
     def __init__(self, service: WorkspaceService):
+        from cli.client.wire_log import wire_log_path
+
         self.service = service
+        self.wire_log = wire_log_path()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()
-        return self.service.handle(request)
+        response = self.service.handle(request)
+        if self.wire_log:
+            from cli.client.wire_log import record
+
+            response.read()
+            record(self.wire_log, request, response)
+        return response
 
     def close(self) -> None:
         close = getattr(self.service, "close", None)

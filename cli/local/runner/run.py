@@ -158,7 +158,6 @@ class Runner:
         self.check_cancel()
         env = self.job_environment(props, python, env)
         plans = launch.plan(props, command, env, self.folder.user_logs)
-        tail_logs = [p.log for p in plans]
         with open(plans[0].log, "ab") as first:
             for notice in python.notices:
                 first.write(f"[ml] {notice}\n".encode())
