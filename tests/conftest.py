@@ -66,6 +66,8 @@ def _check_wire_log() -> tuple[int, list[str]]:
     checked, problems = 0, []
     for line in _WIRE_LOG.read_text(encoding="utf-8").splitlines():
         entry = json.loads(line)
+        if entry.get("served_by") != "LocalWorkspaceService":
+            continue  # a test's own fake service, not the workspace under contract
         encode = lambda body: json.dumps(body).encode() if body is not None else b""  # noqa: E731
         request = httpx.Request(entry["method"], entry["url"], headers=entry["request_headers"], content=encode(entry["request_body"]))
         response = httpx.Response(entry["status"], headers=entry["response_headers"], content=encode(entry["response_body"]))

@@ -35,9 +35,10 @@ def _body(message: httpx.Request | httpx.Response):
         return {"$unparsed": content[:200].decode("utf-8", "replace")}
 
 
-def record(path: str, request: httpx.Request, response: httpx.Response) -> None:
+def record(path: str, request: httpx.Request, response: httpx.Response, served_by: str = "") -> None:
     """Append one exchange to the wire log at `path`."""
     entry = {
+        "served_by": served_by,
         "method": request.method,
         "url": str(request.url),
         "request_headers": {k: request.headers[k] for k in _HEADERS if k in request.headers},

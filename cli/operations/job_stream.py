@@ -2,7 +2,7 @@
 each log fetched from where it was read to (ranged GETs on its SAS URL), printed as it grows.
 
 The run-history host comes from the workspace's discovery document (REST GUIDE section 9). Locally a
-job finishes in well under a second, so the poll starts at 0.2 s and backs off to 2 s; on Azure it is
+job finishes in well under a second, so the poll runs every 50 ms for two seconds, then backs off to 2 s; on Azure it is
 the SDK's sigmoid from 2 s up to 60 s.
 """
 
@@ -94,12 +94,14 @@ def _prefix(name: str) -> str:
 
 
 def poll_delays(local: bool):
-    """Seconds between polls: 0.2 s backing off to 2 s locally; the SDK's sigmoid (2 s to 60 s) on Azure."""
+    """Seconds between polls: 0.05 s backing off to 2 s locally; the SDK's sigmoid (2 s to 60 s) on Azure."""
     if local:
-        delay = 0.2
+        for _ in range(40):  # a local job often ends within two seconds: look every 50 ms until then
+            yield 0.05
+        delay = 0.05
         while True:
-            yield delay
             delay = min(delay * 1.25, 2.0)
+            yield delay
     started = time.monotonic()
     while True:
         elapsed = time.monotonic() - started

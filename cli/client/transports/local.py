@@ -27,7 +27,7 @@ class LocalTransport(httpx.BaseTransport):
             from cli.client.wire_log import record
 
             response.read()
-            record(self.wire_log, request, response)
+            record(self.wire_log, request, response, type(self.service).__name__)
         return response
 
     def close(self) -> None:

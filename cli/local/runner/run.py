@@ -203,6 +203,7 @@ class Runner:
 
         timeout = duration_seconds((props.get("limits") or {}).get("timeout"))
         started = last_store_check = time.monotonic()
+        delay = 0.005  # short commands finish in milliseconds: look often at first, then every POLL_SECONDS
         while True:
             codes = [p.poll() for p in self.processes]
             failed = next((i for i, c in enumerate(codes) if c not in (None, 0)), None)
@@ -222,7 +223,8 @@ class Runner:
             if self.cancel_signaled:
                 launch.stop(self.processes)
                 return "Canceled", "", []
-            time.sleep(POLL_SECONDS)
+            time.sleep(delay)
+            delay = min(delay * 1.5, POLL_SECONDS)
 
     # ---- MLflow tracking
 
