@@ -151,8 +151,11 @@ class BlobStore:
         return {"size": stat.st_size, "etag": f'"0x{stat.st_mtime_ns:X}"', "mtime": stat.st_mtime,
                 "md5": meta.get("md5"), "metadata": meta.get("metadata", {})}
 
-    def read(self, datastore: str, blob: str) -> bytes:
-        return self.path(datastore, blob).read_bytes()
+    def read(self, datastore: str, blob: str, start: int = 0, length: int | None = None) -> bytes:
+        """The blob's bytes, or only `length` of them from `start` (a log tail never loads the whole log)."""
+        with open(self.path(datastore, blob), "rb") as handle:
+            handle.seek(start)
+            return handle.read() if length is None else handle.read(length)
 
     def _commit(self, datastore: str, blob: str, tmp: Path, md5: str, metadata: dict[str, str]) -> None:
         final, meta = self.path(datastore, blob), self._meta_path(datastore, blob)

@@ -138,19 +138,23 @@ head.permission = "r"
 @storage
 def get(call: Call, blobs, datastore: str, blob: str) -> httpx.Response:
     props = _existing(blobs, datastore, blob)
-    data, headers = blobs.read(datastore, blob), _property_headers(props)
+    size, headers = props["size"], _property_headers(props)
     ranged = call.request.headers.get("x-ms-range") or call.request.headers.get("range")
     if ranged and ranged.startswith("bytes="):
         start_text, _, end_text = ranged[len("bytes="):].partition("-")
-        start = int(start_text or 0)
-        end = min(int(end_text) if end_text else len(data) - 1, len(data) - 1)
-        if start >= len(data) and data:
+        try:
+            start = int(start_text or 0)
+            end = min(int(end_text) if end_text else size - 1, size - 1)
+        except ValueError:
+            raise BlobError(400, "InvalidHeaderValue", f"The value for the range header is invalid: {ranged}") from None
+        if start >= size and size:
             raise BlobError(416, "InvalidRange", "The range specified is invalid for the current size"
                             " of the resource.")
-        headers.update({"Content-Range": f"bytes {start}-{end}/{len(data)}", "Content-Length": str(end - start + 1)})
+        data = blobs.read(datastore, blob, start, max(end - start + 1, 0))
+        headers.update({"Content-Range": f"bytes {start}-{start + len(data) - 1}/{size}", "Content-Length": str(len(data))})
         headers.pop("Content-MD5", None)
-        return httpx.Response(206, content=data[start:end + 1], headers=headers)
-    return httpx.Response(200, content=data, headers=headers)
+        return httpx.Response(206, content=data, headers=headers)
+    return httpx.Response(200, content=blobs.read(datastore, blob), headers=headers)
 
 
 get.permission = "r"
