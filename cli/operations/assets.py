@@ -164,21 +164,13 @@ def set_archived(client, kind: str, name: str, version: Optional[str], label: Op
 
 def update(client, kind: str, name: str, version: Optional[str], label: Optional[str], overrides: Iterable[str]) -> dict:
     """Apply `--set` to the shown asset; only the mutable fields (description, tags, stage) may change."""
-    from cli.spec.overrides import OverrideError, apply_override, parse_override
+    from cli.spec.overrides import updated
 
     rest = translator(kind)
     path = client.workspace.version(kind, name, pick_version(client, kind, name, version, label))
     body = client.get(path)
-    before = rest.from_rest(body)
-    after = rest.from_rest(body)
-    for text in overrides or ():
-        try:
-            key, value = parse_override(text)
-            apply_override(after, key, value, text)
-        except OverrideError as exc:
-            raise UsageError(str(exc)) from None
-    mutable = MUTABLE[kind]
-    changed = sorted(k for k in set(before) | set(after) if k not in mutable and before.get(k) != after.get(k))
+    before, mutable = rest.from_rest(body), MUTABLE[kind]
+    after, changed = updated(before, overrides, mutable)
     if changed:
         raise ConflictError(f"{SINGULAR[kind]} '{name}' version {before.get('version')}: {', '.join(changed)} cannot "
                             f"change; versions are immutable (only {', '.join(mutable)} can be updated)",

@@ -201,17 +201,10 @@ def update(client, name: str, overrides: Iterable[str]) -> dict:
     """Apply `--set` to the shown job; only description, display_name and tags may change."""
     from cli.rest.common import string_values
     from cli.rest.job import from_rest
-    from cli.spec.overrides import OverrideError, apply_override, parse_override
+    from cli.spec.overrides import updated
 
     body = get_body(client, name)
-    before, after = from_rest(body), from_rest(body)
-    for text in overrides or ():
-        try:
-            key, value = parse_override(text)
-            apply_override(after, key, value, text)
-        except OverrideError as exc:
-            raise UsageError(str(exc)) from None
-    changed = sorted(k for k in set(before) | set(after) if k not in MUTABLE and before.get(k) != after.get(k))
+    after, changed = updated(from_rest(body), overrides, MUTABLE)
     if changed:
         raise UsageError(f"job '{name}': {', '.join(changed)} cannot change; only {', '.join(MUTABLE)} can be updated")
     props = dict(body.get("properties") or {})

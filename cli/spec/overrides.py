@@ -82,3 +82,22 @@ def apply_override(data: dict, path: tuple, value, text: str) -> None:
 
 def _dotted(path: tuple) -> str:
     return ".".join(str(p) for p in path) or "(root)"
+
+
+def updated(data: dict, overrides, mutable) -> tuple[dict, list[str]]:
+    """`update --set` as az does it on what `show` prints: (the updated copy, keys changed outside `mutable`).
+
+    A malformed or inapplicable --set is a usage error."""
+    import copy
+
+    from cli.errors import UsageError
+
+    after = copy.deepcopy(data)
+    for text in overrides or ():
+        try:
+            path, value = parse_override(text)
+            apply_override(after, path, value, text)
+        except OverrideError as exc:
+            raise UsageError(str(exc)) from None
+    changed = sorted(k for k in set(data) | set(after) if k not in mutable and data.get(k) != after.get(k))
+    return after, changed
