@@ -118,10 +118,12 @@ def main(argv: Optional[List[str]] = None) -> int:
             return 0
         app, argv = split_global_options(argv)
         install(app)
-        if app.debug:
+        if app.debug or app.verbose:
             import logging
 
-            logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="%(name)s: %(message)s")
+            # --verbose: what ml itself does (requests, retries, skipped files); --debug: every library too.
+            logging.basicConfig(level=logging.DEBUG if app.debug else logging.WARNING, stream=sys.stderr, format="%(name)s: %(message)s")
+            logging.getLogger("ml").setLevel(logging.DEBUG)
         return _run(argv)
     except SpecInvalidError as exc:
         for diagnostic in exc.diagnostics:
