@@ -87,6 +87,7 @@ def _check_compute(client, compute: Optional[str]) -> None:
 def _upload_local(client, spec: dict) -> dict:
     """{local path: what the body names}: the code version id, and datastore URIs of local inputs."""
     from cli.client.uploads import upload_asset_files, upload_code
+    from cli.operations.uploading import datastore_uri
 
     uploads = {}
     if isinstance(spec.get("code"), str) and is_local_path(spec["code"]):
@@ -97,24 +98,6 @@ def _upload_local(client, spec: dict) -> dict:
             blob_uri = upload_asset_files(client, path, asset_type="data", name=str(uuid.uuid4()), version="1")
             uploads[path] = datastore_uri(client, blob_uri)
     return uploads
-
-
-def datastore_uri(client, blob_uri: str) -> str:
-    """A blob URI in the default datastore's container as `azureml://datastores/<ds>/paths/<path>`."""
-    default = _default_datastore(client)
-    container = (default.get("properties") or {}).get("containerName")
-    head = blob_uri.partition("?")[0]
-    marker = f"/{container}/"
-    if not container or marker not in head:
-        return blob_uri
-    return f"azureml://datastores/{default['name']}/paths/{head.split(marker, 1)[1]}"
-
-
-def _default_datastore(client) -> dict:
-    for item in client.list(client.workspace.datastore(), {"isDefault": True}):
-        if (item.get("properties") or {}).get("isDefault"):
-            return item
-    return client.get(client.workspace.datastore("workspaceblobstore")) or {}
 
 
 # ---- reads
@@ -255,7 +238,9 @@ def download(client, name: str, *, path: Path, output_name: Optional[str] = None
 
 
 def _default_output_uri(client, job: str, output: str) -> str:
-    return f"azureml://datastores/{_default_datastore(client).get('name', 'workspaceblobstore')}/paths/azureml/{job}/{output}/"
+    from cli.operations.uploading import default_datastore
+
+    return f"azureml://datastores/{default_datastore(client).get('name', 'workspaceblobstore')}/paths/azureml/{job}/{output}/"
 
 
 def _download_folder(client, uri: str, destination: Path) -> List[Path]:
@@ -287,9 +272,11 @@ def _download_artifacts(client, job: str, default: Optional[dict], destination: 
     """The job's artifact store (logs, outputs/, MLflow artifacts); else the log files run history lists."""
     if (default or {}).get("path"):
         return _download_folder(client, default["path"], destination)
+    from cli.operations.uploading import default_datastore
+
     written: List[Path] = []
     # Azure keeps them in workspaceartifactstore; a workspace without one, in its default datastore.
-    for datastore in ("workspaceartifactstore", _default_datastore(client).get("name", "workspaceblobstore")):
+    for datastore in ("workspaceartifactstore", default_datastore(client).get("name", "workspaceblobstore")):
         base = f"azureml://datastores/{datastore}/paths/ExperimentRun/dcid.{job}"
         for folder in ARTIFACT_FOLDERS:
             written += _download_folder(client, f"{base}/{folder}", destination / folder)

@@ -21,6 +21,7 @@ from cli.errors import JobFailedError, ResourceNotFoundError, ServiceError
 TERMINAL = ("Completed", "Failed", "Canceled", "NotResponding", "Paused")
 FAILED = ("Failed", "Canceled", "NotResponding")
 _USER_LOG = re.compile(r"^user_logs/std_log(?:_process_(\d+))?\.txt$")
+READ_CHUNK = 4 << 20  # bytes of a log fetched per request
 _LEGACY_LOG = re.compile(r"^azureml-logs/70_driver_log(?:_(\d+))?\.txt$")  # jobs of older runtimes
 
 
@@ -57,27 +58,34 @@ class LogTail:
 
     write: Callable[[str], None]
     offsets: Dict[str, int] = field(default_factory=dict)
-    pending: Dict[str, str] = field(default_factory=dict)  # a line not finished yet, per file
+    pending: Dict[str, bytes] = field(default_factory=dict)  # a line not finished yet, per file
 
     def poll(self, client, log_files: Dict[str, str], final: bool = False) -> None:
         names = sorted(n for n in log_files if _USER_LOG.match(n)) or sorted(n for n in log_files if _LEGACY_LOG.match(n))
         several = len(names) > 1
         for name in names:
-            data = self._read(client, name, log_files[name])
-            text = self.pending.pop(name, "") + data.decode("utf-8", errors="replace")
-            lines = text.split("\n")
-            if not final:
-                self.pending[name] = lines.pop()  # complete lines only, so ranks never interleave mid-line
-            elif lines and lines[-1] == "":
-                lines.pop()
             prefix = _prefix(name) if several else ""
-            for line in lines:
-                self.write(f"{prefix}{line}\n")
+            while True:  # a bounded range at a time, so a large log never sits in memory whole
+                data = self._read(client, name, log_files[name])
+                last = len(data) < READ_CHUNK
+                raw = self.pending.pop(name, b"") + data
+                cut = raw.rfind(b"\n") + 1
+                if not (final and last):
+                    # complete lines only, so ranks never interleave mid-line (nor a character split)
+                    raw, self.pending[name] = raw[:cut], raw[cut:]
+                lines = raw.decode("utf-8", errors="replace").split("\n")
+                if lines and lines[-1] == "":
+                    lines.pop()
+                for line in lines:
+                    self.write(f"{prefix}{line}\n")
+                if last:
+                    break
 
     def _read(self, client, name: str, url: str) -> bytes:
         offset = self.offsets.get(name, 0)
         try:
-            data = client.get_blob(url, {"x-ms-range": f"bytes={offset}-", "x-ms-version": "2025-01-05"})
+            data = client.get_blob(url, {"x-ms-range": f"bytes={offset}-{offset + READ_CHUNK - 1}",
+                                         "x-ms-version": "2025-01-05"})
         except ServiceError as exc:
             if exc.status == 416:  # nothing past the offset yet
                 return b""

@@ -25,4 +25,24 @@ def upload_local_path(client, spec: dict, family: str, path: Optional[str], data
     # number first, which is harmless: the blobs are content-addressed, not version-addressed.
     version = spec.get("version") or next_version(client, family, spec["name"])
     asset_type = "models" if family == "models" else "data"  # build contexts travel like data
-    return {path: upload_asset_files(client, path, asset_type=asset_type, name=spec["name"], version=str(version))}
+    blob_uri = upload_asset_files(client, path, asset_type=asset_type, name=spec["name"], version=str(version))
+    return {path: datastore_uri(client, blob_uri) if family in ("data", "models") else blob_uri}
+
+
+def datastore_uri(client, blob_uri: str) -> str:
+    """A blob URI in the default datastore's container as `azureml://datastores/<ds>/paths/<path>`,
+    the form the SDK gives uploaded data and models; other URIs (a temporary container) stay."""
+    default = default_datastore(client)
+    container = (default.get("properties") or {}).get("containerName")
+    head = blob_uri.partition("?")[0]
+    marker = f"/{container}/"
+    if not container or marker not in head:
+        return blob_uri
+    return f"azureml://datastores/{default['name']}/paths/{head.split(marker, 1)[1]}"
+
+
+def default_datastore(client) -> dict:
+    for item in client.list(client.workspace.datastore(), {"isDefault": True}):
+        if (item.get("properties") or {}).get("isDefault"):
+            return item
+    return client.get(client.workspace.datastore(DEFAULT_DATASTORE)) or {}

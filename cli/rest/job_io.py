@@ -31,7 +31,10 @@ def output_to_rest(value) -> dict:
     return compact({
         "jobOutputType": value.get("type", "uri_folder"), "uri": value.get("path"),
         "mode": OUTPUT_MODES.get(value["mode"].lower()) if value.get("mode") else None,
-        "assetName": value.get("name"), "description": value.get("description"),
+        "assetName": value.get("name"),
+        # The 2025-12-01 models dropped assetVersion; the SDK still sends it as an extra wire key.
+        "assetVersion": str(value["version"]) if value.get("version") is not None else None,
+        "description": value.get("description"),
     })
 
 
@@ -46,4 +49,5 @@ def input_from_rest(rest: dict):
 def output_from_rest(rest: dict) -> dict:
     modes = {wire: ours for ours, wire in OUTPUT_MODES.items()}
     return compact({"type": rest.get("jobOutputType"), "path": rest.get("uri"), "mode": modes.get(rest.get("mode")),
-                    "name": rest.get("assetName"), "description": rest.get("description")})
+                    "name": rest.get("assetName"), "version": rest.get("assetVersion"),
+                    "description": rest.get("description")})

@@ -155,13 +155,19 @@ def remove_inputs(inputs_dir: Path) -> None:
     shutil.rmtree(inputs_dir, ignore_errors=True)
 
 
+def output_uri(job: str, name: str, spec: dict) -> str:
+    """The URI of an output's data: its `uri`, else its default folder (a uri_file: the file in it)."""
+    if spec.get("uri"):
+        return spec["uri"]
+    folder = default_output_uri(job, name)
+    return folder + name if spec.get("jobOutputType") == "uri_file" else folder
+
+
 def prepare_output(resolver: DataResolver, job: str, name: str, spec: dict) -> tuple[str, str]:
     """(local path `${{outputs.<name>}}` binds to, the output's URI): created empty and writable."""
-    uri = spec.get("uri") or default_output_uri(job, name)
+    uri = output_uri(job, name, spec)
     path = resolver.local_path(uri)
     if spec.get("jobOutputType") == "uri_file":
-        if not spec.get("uri"):
-            path = path / name
         path.parent.mkdir(parents=True, exist_ok=True)
     else:
         path.mkdir(parents=True, exist_ok=True)

@@ -59,18 +59,30 @@ def plan(props: dict, command: str, env: dict[str, str], logs: Path) -> list[Pro
         if servers:
             cluster["ps"] = [f"127.0.0.1:{free_port()}" for _ in range(servers)]
         tasks = [("worker", i) for i in range(workers)] + [("ps", i) for i in range(servers)]
-        return [ProcessPlan(argv, {**env, "TF_CONFIG": json.dumps({"cluster": cluster,
-                                                                   "task": {"type": kind_, "index": index}})},
+        # Azure's shape (its distributed training guide): cluster, task, and "environment": "cloud".
+        return [ProcessPlan(argv, {**env, "TF_CONFIG": json.dumps({
+                    "cluster": cluster, "task": {"type": kind_, "index": index}, "environment": "cloud"})},
                             logs / f"std_log_process_{rank}.txt")
                 for rank, (kind_, index) in enumerate(tasks)]
     if kind == "Mpi":
         mpirun = shutil.which("mpirun", path=env.get("PATH"))
         if not mpirun:
             raise JobError("distribution type mpi needs 'mpirun' on PATH (install Open MPI or MPICH)")
-        extra = ["--allow-run-as-root", "--oversubscribe"] if os.geteuid() == 0 else ["--oversubscribe"]
-        return [ProcessPlan([mpirun, *extra, "-np", str(instances * per_node), *argv], env,
-                            logs / "std_log.txt")]
+        return [ProcessPlan([mpirun, *_open_mpi_flags(mpirun, env), "-np", str(instances * per_node), *argv],
+                            env, logs / "std_log.txt")]
     raise JobError(f"distribution type {kind} is not supported by local jobs")
+
+
+def _open_mpi_flags(mpirun: str, env: dict[str, str]) -> list[str]:
+    """Open MPI refuses root and more ranks than cores without these flags; MPICH rejects them."""
+    try:
+        version = subprocess.run([mpirun, "--version"], env=env, capture_output=True, text=True, timeout=10,
+                                 stdin=subprocess.DEVNULL).stdout
+    except (OSError, subprocess.SubprocessError):
+        version = ""
+    if "open mpi" not in version.lower() and "open rte" not in version.lower():
+        return []
+    return ["--allow-run-as-root", "--oversubscribe"] if os.geteuid() == 0 else ["--oversubscribe"]
 
 
 def start(plans: list[ProcessPlan], cwd: Path) -> list[subprocess.Popen]:

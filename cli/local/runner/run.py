@@ -145,11 +145,11 @@ class Runner:
         for name, spec in (props.get("inputs") or {}).items():
             value = data.prepare_input(resolver, name, spec, self.folder.inputs)
             (literals if spec.get("jobInputType") == "literal" else paths)[f"inputs.{name}"] = value
-            env[f"AZURE_ML_INPUT_{name}"] = value
+            env[f"AZURE_ML_INPUT_{name}"] = env[f"AZUREML_PARAMETER_{name}"] = value
         for name, spec in (props.get("outputs") or {}).items():
             path, _ = data.prepare_output(resolver, self.job, name, spec or {})
             paths[f"outputs.{name}"] = path
-            env[f"AZURE_ML_OUTPUT_{name}"] = path
+            env[f"AZURE_ML_OUTPUT_{name}"] = env[f"AZUREML_PARAMETER_{name}"] = path
         command = binding.bind(props["command"], literals, paths)
         self.check_cancel()
         python = environment.prepare(self.service, props.get("environmentId"), self.home)
@@ -264,13 +264,16 @@ class Runner:
         kind = spec.get("jobOutputType", "uri_folder")
         family, field, type_field = (("models", "modelUri", "modelType") if kind.endswith("_model")
                                      else ("data", "dataUri", "dataType"))
-        uri = spec.get("uri") or data.default_output_uri(self.job, name)
+        uri = data.output_uri(self.job, name, spec)
         body = {"properties": {type_field: kind, field: uri, "description": f"output '{name}' of job {self.job}"}}
         base = f"{self.service.workspace_id}/{family}/{spec['assetName']}"
         query = {"api-version": ids.API_VERSION}
-        for _ in range(5):  # another job may take the same next version first
-            container = client.get(base, params=query)
-            version = container.json()["properties"].get("nextVersion", "1") if container.status_code == 200 else "1"
+        wanted = spec.get("assetVersion")
+        for _ in range(1 if wanted else 5):  # another job may take the same next version first
+            version = wanted
+            if not version:
+                container = client.get(base, params=query)
+                version = container.json()["properties"].get("nextVersion", "1") if container.status_code == 200 else "1"
             answer = client.put(f"{base}/versions/{version}", params=query, json=body)
             if answer.status_code < 300:
                 log(f"registered output '{name}' as {family} {spec['assetName']}:{version}")

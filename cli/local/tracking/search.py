@@ -1,4 +1,4 @@
-"""MLflow search syntax over runs and experiments: `filter` clauses joined by AND, `order_by`, pages.
+"""MLflow search syntax over runs, experiments and logged models: `filter` clauses joined by AND, `order_by`, pages.
 
 A local workspace holds few runs, so filters are evaluated in Python over whole runs rather than
 compiled to SQL; the grammar is MLflow's (search_utils.SearchUtils), minus dataset filters.
@@ -21,7 +21,13 @@ ORDER = re.compile(r"""\s*(?:(?P<entity>[A-Za-z_]+)\.)?(?:`(?P<bq>[^`]+)`|"(?P<d
 ENTITIES = {"metric": "metrics", "metrics": "metrics", "param": "params", "params": "params",
             "parameter": "params", "parameters": "params", "tag": "tags", "tags": "tags",
             "attribute": "attributes", "attributes": "attributes", "attr": "attributes", "run": "attributes"}
-NUMERIC_ATTRIBUTES = {"start_time", "end_time", "created", "creation_time", "last_update_time"}
+NUMERIC_ATTRIBUTES = {"start_time", "end_time", "created", "creation_time", "last_update_time",
+                      "creation_timestamp", "creation_timestamp_ms", "last_updated_timestamp",
+                      "last_updated_timestamp_ms"}
+MODEL_ALIASES = {"creation_time": "creation_timestamp_ms", "creation_timestamp": "creation_timestamp_ms",
+                 "last_updated_timestamp": "last_updated_timestamp_ms"}
+MODEL_ATTRIBUTES = {"model_id", "experiment_id", "name", "model_type", "source_run_id", "status",
+                    "status_message", "creation_timestamp_ms", "last_updated_timestamp_ms"}
 
 
 def _error(message: str) -> TrackingError:
@@ -156,6 +162,58 @@ def order_runs(runs: list[dict], order_by: list[str]) -> list[dict]:
         present.sort(key=lambda r: _run_field(r, entity, key), reverse=descending)
         runs = present + missing
     return runs
+
+
+def _on_datasets(metric: dict, datasets) -> bool:
+    return not datasets or any(metric.get("dataset_name") == d.get("dataset_name") and
+                               (not d.get("dataset_digest") or metric.get("dataset_digest") == d["dataset_digest"])
+                               for d in datasets)
+
+
+def _model_values(model: dict, entity: str, key: str, datasets=()) -> list:
+    """The values a logged model has for `entity.key`: a metric may hold several (steps, datasets)."""
+    if entity == "attributes":
+        key = MODEL_ALIASES.get(key, key)
+        if key not in MODEL_ATTRIBUTES:
+            raise _error(f"Invalid logged model attribute '{key}'")
+        return [model["info"].get(key)]
+    if entity == "metrics":
+        return [m["value"] for m in model["data"]["metrics"] if m["key"] == key and _on_datasets(m, datasets)]
+    items = model["info"]["tags"] if entity == "tags" else model["data"]["params"]
+    return [next((i["value"] for i in items if i["key"] == key), None)]
+
+
+def model_matches(model: dict, text: str, datasets=()) -> bool:
+    """Whether a logged model passes a filter; a metric clause holds when any of its values does."""
+    return all(any(_compare(v, op, value) for v in _model_values(model, entity, key, datasets))
+               for entity, key, op, value in parse_filter(text))
+
+
+def model_metrics_on(model: dict, datasets) -> bool:
+    return any(_on_datasets(m, datasets) for m in model["data"]["metrics"])
+
+
+def order_models(models: list[dict], order_by: list[dict]) -> list[dict]:
+    """Sort as MLflow does: by each `order_by` field (a metric by its latest value), then newest first."""
+    models = sorted(models, key=lambda m: m["info"]["model_id"])
+    models.sort(key=lambda m: m["info"]["creation_timestamp_ms"], reverse=True)
+    for clause in reversed(list(order_by or ())):
+        field = str(clause.get("field_name") or "")
+        entity, _, key = field.partition(".") if "." in field else ("attributes", "", field)
+        if entity not in ("attributes", "metrics"):
+            raise _error(f"Invalid order by field name: {field}. Only attributes and metrics are supported.")
+
+        def sort_value(model, entity=entity, key=key, clause=clause):
+            if entity == "attributes":
+                return _model_values(model, entity, key)[0]
+            latest = [m for m in model["data"]["metrics"] if m["key"] == key and _on_datasets(m, [clause]
+                      if clause.get("dataset_name") else ())]
+            return max(latest, key=lambda m: (m["timestamp"], m["step"]))["value"] if latest else None
+
+        present = [m for m in models if sort_value(m) is not None]
+        present.sort(key=sort_value, reverse=not clause.get("ascending", True))
+        models = present + [m for m in models if sort_value(m) is None]
+    return models
 
 
 def stage_visible(stage: str, view_type: str) -> bool:

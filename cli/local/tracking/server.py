@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -46,8 +47,12 @@ def _number(body: dict, name: str, kind, default=REQUIRED):
 
 
 def _metric(body: dict) -> dict:
-    return {"key": _required(body, "key"), "value": _number(body, "value", float),
-            "timestamp": _number(body, "timestamp", int), "step": _number(body, "step", int, 0)}
+    metric = {"key": _required(body, "key"), "value": _number(body, "value", float),
+              "timestamp": _number(body, "timestamp", int), "step": _number(body, "step", int, 0)}
+    for link in ("model_id", "dataset_name", "dataset_digest"):  # a metric of a logged model
+        if body.get(link):
+            metric[link] = str(body[link])
+    return metric
 
 
 def _entries(body: dict, name: str) -> list[dict]:
@@ -90,6 +95,35 @@ def _search_experiments(s: TrackingStore, b: dict) -> dict:
     return _search_page(experiments, token, "experiments")
 
 
+def _models(body: dict) -> list[dict]:
+    items = body.get("models") or []
+    if not isinstance(items, list) or not all(isinstance(i, dict) and i.get("model_id") for i in items):
+        raise TrackingError("INVALID_PARAMETER_VALUE", "'models' must be a list of objects with a 'model_id'.")
+    return items
+
+
+def _create_logged_model(s: TrackingStore, b: dict) -> dict:
+    return {"model": s.create_logged_model(
+        str(_required(b, "experiment_id")), b.get("name") or "", b.get("source_run_id") or "",
+        b.get("model_type") or "", _entries(b, "tags"), _entries(b, "params"))}
+
+
+def _search_logged_models(s: TrackingStore, b: dict) -> dict:
+    ids, datasets, order_by = b.get("experiment_ids") or [], b.get("datasets") or [], b.get("order_by") or []
+    if not all(isinstance(x, list) for x in (ids, datasets, order_by)) or \
+            not all(isinstance(d, dict) and d.get("dataset_name") for d in datasets) or \
+            not all(isinstance(o, dict) and o.get("field_name") for o in order_by):
+        raise TrackingError("INVALID_PARAMETER_VALUE", "'experiment_ids', 'datasets' and 'order_by' must be lists; "
+                            "each dataset needs a 'dataset_name' and each order_by a 'field_name'.")
+    models, token = s.search_logged_models(ids, b.get("filter") or "", datasets,
+                                           _number(b, "max_results", int, 100), order_by, b.get("page_token", ""))
+    return _search_page(models, token, "models")
+
+
+def _allow_deleted(b: dict) -> bool:
+    return str(b.get("allow_deleted", "")).lower() == "true"
+
+
 # (method, path below /api/2.0/mlflow/) -> handler(store, body) -> response body
 ROUTES = {
     ("GET", "experiments/get-by-name"): lambda s, b: {"experiment": s.get_experiment_by_name(_required(b, "experiment_name"))},
@@ -116,13 +150,50 @@ ROUTES = {
     ("POST", "runs/delete-tag"): lambda s, b: s.delete_tag(_required(b, "run_id"), _required(b, "key")) or {},
     ("POST", "runs/log-batch"): _log_batch,
     ("POST", "runs/log-model"): _log_model,
-    ("POST", "runs/log-inputs"): lambda s, b: s.log_inputs(_required(b, "run_id"), b.get("datasets") or []) or {},
+    ("POST", "runs/log-inputs"): lambda s, b: s.log_inputs(
+        _required(b, "run_id"), b.get("datasets") or [], _models(b)) or {},
+    ("POST", "runs/outputs"): lambda s, b: s.link_models(_required(b, "run_id"), "output", _models(b)) or {},
     ("POST", "runs/search"): _search_runs,
-    # MLflow 3 clients look for logged models (the logged-models API) beside a run's artifacts;
-    # this server records models only as run artifacts, so that search is truthfully empty.
-    ("POST", "logged-models/search"): lambda s, b: {"models": []},
     ("GET", "metrics/get-history"): lambda s, b: {"metrics": s.metric_history(_run_id(b), _required(b, "metric_key"))},
+    # MLflow 3 logged models; path parameters ({model_id}, {tag_key}) arrive in the body.
+    ("POST", "logged-models"): _create_logged_model,
+    ("POST", "logged-models/search"): _search_logged_models,
+    ("GET", "logged-models/{model_id}"): lambda s, b: {"model": s.get_logged_model(b["model_id"], _allow_deleted(b))},
+    ("PATCH", "logged-models/{model_id}"): lambda s, b: {"model": s.finalize_logged_model(
+        b["model_id"], _required(b, "status"))},
+    ("DELETE", "logged-models/{model_id}"): lambda s, b: s.delete_logged_model(b["model_id"]) or {},
+    ("PATCH", "logged-models/{model_id}/tags"): lambda s, b: {"model": s.set_logged_model_tags(
+        b["model_id"], _entries(b, "tags"))},
+    ("DELETE", "logged-models/{model_id}/tags/{tag_key:path}"): lambda s, b: s.delete_logged_model_tag(
+        b["model_id"], b["tag_key"]) or {},
+    ("POST", "logged-models/{model_id}/params"): lambda s, b: s.log_logged_model_params(
+        b["model_id"], _entries(b, "params")) or {},
+    ("GET", "logged-models/{model_id}/artifacts/directories"): lambda s, b: artifacts.model_listing(
+        s, b["model_id"], b.get("artifact_directory_path") or ""),
+    # a file answers as its bytes, not JSON
+    ("GET", "logged-models/{model_id}/artifacts/files"): lambda s, b: artifacts.model_path(
+        s, b["model_id"], _required(b, "artifact_file_path")),
 }
+
+
+def _pattern(path: str) -> re.Pattern:
+    """A route path with {name} segments as a regex; {name:path} takes the rest, slashes included."""
+    regex = re.sub(r"\\\{(\w+)(:path)?\\\}", lambda m: f"(?P<{m[1]}>{'.+' if m[2] else '[^/]+'})", re.escape(path))
+    return re.compile(f"^{regex}$")
+
+
+PATTERNS = [(method, _pattern(path), handler) for (method, path), handler in ROUTES.items() if "{" in path]
+
+
+def find_route(method: str, path: str):
+    """(handler, path parameters) of `path` below /api/2.0/mlflow/, or (None, {})."""
+    if (method, path) in ROUTES:
+        return ROUTES[(method, path)], {}
+    for route_method, pattern, handler in PATTERNS:
+        match = pattern.match(path) if route_method == method else None
+        if match:
+            return handler, match.groupdict()
+    return None, {}
 
 
 def _finite(value):
@@ -162,6 +233,12 @@ class TrackingHandler(BaseHTTPRequestHandler):
     def do_PUT(self):
         self._serve("PUT")
 
+    def do_PATCH(self):
+        self._serve("PATCH")
+
+    def do_DELETE(self):
+        self._serve("DELETE")
+
     def _serve(self, method: str) -> None:
         url = urlsplit(self.path)
         try:
@@ -172,12 +249,16 @@ class TrackingHandler(BaseHTTPRequestHandler):
             if path == "/health":
                 self.send_body(200, b"OK", "text/plain")
                 return
-            route = ROUTES.get((method, path[len(API):])) if path.startswith(API) else None
+            route, parameters = find_route(method, path[len(API):]) if path.startswith(API) else (None, {})
             if route is None:
                 self._drain()
                 raise TrackingError("ENDPOINT_NOT_FOUND", f"No endpoint {method} {url.path}")
-            body = self._query(url.query) if method == "GET" else self._json()
-            self.send_json(200, route(self.server.store, body))
+            body = {**(self._query(url.query) if method == "GET" else self._json()), **parameters}
+            answer = route(self.server.store, body)
+            if isinstance(answer, Path):
+                artifacts.send_file(self, answer, body.get("artifact_file_path", ""))
+            else:
+                self.send_json(200, answer)
         except TrackingError as error:
             if method == "PUT":  # an upload refused before its body was read
                 self.close_connection = True

@@ -13,13 +13,13 @@ import math
 import secrets
 import sqlite3
 import threading
-import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from cli.local.tracking import search
 from cli.local.tracking.errors import TrackingError
+from cli.local.tracking.models import LoggedModelStore, now_ms
 
 BUSY_TIMEOUT_MS = 60_000
 DEFAULT_EXPERIMENT = "Default"
@@ -57,19 +57,39 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE inputs (seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, body TEXT NOT NULL);
     INSERT INTO experiments VALUES (0, 'Default', 'mlflow-artifacts:/0', 'active', 0, 0)
     """,
+    """
+    CREATE TABLE logged_models (
+        model_id TEXT PRIMARY KEY, experiment_id INTEGER NOT NULL, name TEXT NOT NULL, model_type TEXT,
+        source_run_id TEXT, status TEXT NOT NULL, status_message TEXT, lifecycle_stage TEXT NOT NULL,
+        creation_time INTEGER NOT NULL, last_update_time INTEGER NOT NULL,
+        artifact_dir TEXT NOT NULL  -- relative to the workspace folder
+    );
+    CREATE INDEX logged_models_by_experiment ON logged_models (experiment_id);
+    CREATE TABLE logged_model_tags (model_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+                                    PRIMARY KEY (model_id, key));
+    CREATE TABLE logged_model_params (model_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+                                      PRIMARY KEY (model_id, key));
+    CREATE TABLE logged_model_metrics (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, model_id TEXT NOT NULL, run_id TEXT, key TEXT NOT NULL,
+        value REAL, is_nan INTEGER NOT NULL, timestamp INTEGER NOT NULL, step INTEGER NOT NULL,
+        dataset_name TEXT, dataset_digest TEXT
+    );
+    CREATE INDEX logged_model_metrics_by_model ON logged_model_metrics (model_id, seq);
+    CREATE TABLE run_models (  -- the models a run used (input) or produced (output)
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, model_id TEXT NOT NULL,
+        direction TEXT NOT NULL, step INTEGER NOT NULL
+    );
+    CREATE INDEX run_models_by_run ON run_models (run_id, seq)
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _metric_value(row) -> float:
     return math.nan if row["is_nan"] else row["value"]
 
 
-class TrackingStore:
+class TrackingStore(LoggedModelStore):
     """One workspace's tracking database. Thread-safe: one connection, one lock."""
 
     def __init__(self, workspace_dir: Path):
@@ -248,10 +268,12 @@ class TrackingStore:
         params = self._read("SELECT key, value FROM params WHERE run_id = ? ORDER BY key", (run_id,))
         tags = self._read("SELECT key, value FROM tags WHERE run_id = ? ORDER BY key", (run_id,))
         inputs = self._read("SELECT body FROM inputs WHERE run_id = ? ORDER BY seq", (run_id,))
+        model_inputs, model_outputs = self.run_models(run_id)
         return {"info": info,
                 "data": {"metrics": [_metric(m) for m in self._latest_rows(run_id)],
                          "params": [dict(p) for p in params], "tags": [dict(t) for t in tags]},
-                "inputs": {"dataset_inputs": [json.loads(i["body"]) for i in inputs]}}
+                "inputs": {"dataset_inputs": [json.loads(i["body"]) for i in inputs], "model_inputs": model_inputs},
+                "outputs": {"model_outputs": model_outputs}}
 
     def update_run(self, run_id: str, status: str | None = None, end_time: int | None = None,
                    run_name: str | None = None) -> dict:
@@ -304,11 +326,17 @@ class TrackingStore:
             for metric in metrics:
                 self._insert_metric(conn, run_id, metric)
 
-    @staticmethod
-    def _insert_metric(conn: sqlite3.Connection, run_id: str, metric: dict) -> None:
+    def _insert_metric(self, conn: sqlite3.Connection, run_id: str, metric: dict) -> None:
         value, step, stamp = metric["value"], metric["step"], metric["timestamp"]
         is_nan = math.isnan(value)
         row = (run_id, metric["key"], None if is_nan else value, int(is_nan), stamp, step)
+        if metric.get("model_id"):
+            self.insert_model_metric(conn, run_id, metric)
+            # log_model links the run's metrics to the new model by logging them again: the run's
+            # history keeps one copy, as MLflow's stores do.
+            if conn.execute("SELECT 1 FROM metrics WHERE run_id = ? AND key = ? AND value IS ? AND is_nan = ?"
+                            " AND timestamp = ? AND step = ?", row).fetchone():
+                return
         conn.execute("INSERT INTO metrics (run_id, key, value, is_nan, timestamp, step) VALUES (?, ?, ?, ?, ?, ?)", row)
         # The latest value is the one of the highest step, then the latest timestamp (as MLflow).
         conn.execute(
@@ -331,8 +359,8 @@ class TrackingStore:
             conn.execute("INSERT OR REPLACE INTO tags VALUES (?, ?, ?)",
                          (run_id, LOGGED_MODELS_TAG, json.dumps(history + [model])))
 
-    def log_inputs(self, run_id: str, datasets: list[dict]) -> None:
-        self._active_run(run_id)
+    def log_inputs(self, run_id: str, datasets: list[dict], models: list[dict] = ()) -> None:
+        self.link_models(run_id, "input", models)  # first: it checks the models exist
         with self._write() as conn:
             conn.executemany("INSERT INTO inputs (run_id, body) VALUES (?, ?)",
                              [(run_id, json.dumps(d, sort_keys=True)) for d in datasets])
