@@ -108,7 +108,11 @@ class WorkspaceClient:
             return None
 
     def get_blob(self, url: str, headers: Optional[Mapping[str, str]] = None) -> bytes:
-        return self._send("GET", url, headers=dict(headers or {})).content
+        response = self._send("GET", url, headers=dict(headers or {}))
+        # httpx links a response and its stream both ways: only a full gc would free that cycle and
+        # its body, so a loop of large reads (a log streamed by ranges) would pile bodies up.
+        response.stream = None
+        return response.content
 
     def close(self) -> None:
         self._http.close()

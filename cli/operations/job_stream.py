@@ -70,8 +70,9 @@ class LogTail:
                 last = len(data) < READ_CHUNK
                 raw = self.pending.pop(name, b"") + data
                 cut = raw.rfind(b"\n") + 1
-                if not (final and last):
-                    # complete lines only, so ranks never interleave mid-line (nor a character split)
+                if not (final and last) and (cut or len(raw) <= READ_CHUNK):
+                    # complete lines only, so ranks never interleave mid-line (nor a character split);
+                    # a line longer than a chunk goes out in pieces rather than pile up here
                     raw, self.pending[name] = raw[:cut], raw[cut:]
                 lines = raw.decode("utf-8", errors="replace").split("\n")
                 if lines and lines[-1] == "":

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from cli.errors import MLError
+from cli.local.runner.state import read_info
 from runner_support import LocalJobs, group_alive
 
 
@@ -158,28 +159,57 @@ def test_pytorch_distribution_starts_every_rank_with_its_variables(jobs):
         assert f"rank {rank} done" in jobs.log("ddp-1", f"std_log_process_{rank}.txt")
 
 
-def _rss_kib(pid: int) -> int:
+def _peak_rss_kib(pid: int) -> int:
+    """VmHWM: the most resident memory the process has had so far."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith("VmHWM:"):
             return int(line.split()[1])
     return 0
 
 
-@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads RSS from /proc")
-def test_a_200_mb_log_keeps_the_runner_small(jobs):
-    jobs.submit("noisy.yml", "noisy-1")
-    jobs.wait("noisy-1", {"Running", "Completed", "Failed"})
-    pid = json.loads(jobs.folder("noisy-1").runner_info.read_text())["pid"]
-    largest = 0
-    while jobs.get("noisy-1")["properties"]["status"] not in ("Completed", "Failed"):
-        try:
-            largest = max(largest, _rss_kib(pid))
-        except OSError:
-            pass
-        time.sleep(0.05)
-    assert jobs.get("noisy-1")["properties"]["status"] == "Completed"
-    assert (jobs.folder("noisy-1").user_logs / "std_log.txt").stat().st_size >= 200 * 1024 * 1024
-    assert 0 < largest < 150 * 1024, f"runner RSS reached {largest} KiB"
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads peak RSS from /proc")
+def test_a_1_gib_log_keeps_the_runner_and_the_stream_small(isolated_home, tmp_path):
+    import subprocess
+    import sys
+
+    jobs = LocalJobs(isolated_home)  # the workspace `ml` finds through ML_HOME
+    try:
+        jobs.submit("noisy.yml", "noisy-1")
+        pid = None
+        while pid is None:  # runner.json is written as the runner is spawned
+            pid = (read_info(jobs.folder("noisy-1")) or {}).get("pid")
+            time.sleep(0.01)
+        peak = 0
+        while jobs.get("noisy-1")["properties"]["status"] not in ("Completed", "Failed"):
+            try:  # VmHWM only grows: its last reading before the runner exits is its peak
+                peak = max(peak, _peak_rss_kib(pid))
+            except OSError:
+                pass
+            time.sleep(0.05)
+        assert jobs.get("noisy-1")["properties"]["status"] == "Completed", jobs.log("noisy-1")[-300:]
+        log_size = (jobs.folder("noisy-1").user_logs / "std_log.txt").stat().st_size
+        assert log_size >= 1 << 30  # the command's 1 GiB after the runner's notice line
+        assert 0 < peak < 100 * 1024, f"runner peak RSS {peak} KiB"  # about 30 MiB measured
+
+        streamed = tmp_path / "streamed.txt"
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+        with open(streamed, "wb") as out:
+            follower = subprocess.Popen([sys.executable, "-m", "cli", "job", "stream", "-n", "noisy-1"],
+                                        stdout=out, stderr=subprocess.PIPE, env=env)
+            # VmHWM, not the rusage of wait4: that counts the forking test process's memory too
+            stream_peak = 0
+            while follower.poll() is None:
+                try:
+                    stream_peak = max(stream_peak, _peak_rss_kib(follower.pid))
+                except OSError:
+                    pass
+                time.sleep(0.02)
+        assert follower.returncode == 0, follower.stderr.read()
+        follower.stderr.close()
+        assert streamed.stat().st_size == log_size  # every line, each with its newline
+        assert 0 < stream_peak < 120 * 1024, f"ml job stream peak RSS {stream_peak} KiB"  # about 60 MiB
+    finally:
+        jobs.close()
 
 
 def _tiny_wheel(folder: Path) -> None:

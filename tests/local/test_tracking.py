@@ -18,7 +18,7 @@ import pytest
 from cli.local.tracking import summary
 from cli.local.tracking.errors import TrackingError
 from cli.local.tracking.server import job_environment, start_tracking_server
-from cli.local.tracking.store import TrackingStore
+from cli.local.tracking.store import MIGRATIONS, TrackingStore
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # no calls home from the test process
 mlflow = pytest.importorskip("mlflow", reason="mlflow-skinny (the test extra) is not installed")
@@ -285,19 +285,30 @@ def test_summary_reads_latest_metrics_and_params(workspace):
     assert summary.latest_metrics(workspace, "job_never_logged") == {}
 
 
-def test_the_store_keeps_its_data_and_refuses_a_newer_schema(workspace):
+def test_a_version_1_database_migrates_keeping_its_data(workspace):
+    workspace.mkdir(parents=True)
+    with sqlite3.connect(workspace / "tracking.db") as conn:  # as the first release left it
+        conn.executescript(MIGRATIONS[0] + """;
+            CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);
+            INSERT INTO experiments VALUES (1, 'exp', 'mlflow-artifacts:/1', 'active', 5, 5);
+            INSERT INTO runs VALUES ('job_old', 1, 'job_old', '', 'FINISHED', 5, 6, 'active', 'jobs/job_old/artifacts');
+            INSERT INTO params VALUES ('job_old', 'lr', '0.1');""")
+    conn.close()
     store = TrackingStore(workspace)
-    store.create_job_run("job_keep", "exp")
+    assert store.get_run("job_old")["info"]["status"] == "FINISHED" and store.params("job_old") == {"lr": "0.1"}
+    model = store.create_logged_model("1", "m", source_run_id="job_old")["info"]
+    folder = workspace / "jobs" / "job_old" / "models" / model["model_id"] / "artifacts"
+    assert store.model_artifact_dir(model["model_id"]) == folder
+    assert store._read("SELECT version FROM schema_version")[0]["version"] == len(MIGRATIONS)
+    store.close()
+
+
+def test_the_store_refuses_a_newer_schema(workspace):
+    store = TrackingStore(workspace)
     store._conn.execute("UPDATE schema_version SET version = 99")
     store.close()
     with pytest.raises(TrackingError, match="schema version 99"):
         TrackingStore(workspace)
-    with sqlite3.connect(workspace / "tracking.db") as conn:
-        conn.execute("UPDATE schema_version SET version = 1")
-    conn.close()
-    store = TrackingStore(workspace)
-    assert store.get_run("job_keep")["info"]["experiment_id"] == store.get_experiment_by_name("exp")["experiment_id"]
-    store.close()
 
 
 def test_shutdown_frees_the_port(workspace):
@@ -309,18 +320,160 @@ def test_shutdown_frees_the_port(workspace):
         socket.create_connection(("127.0.0.1", port), timeout=2)
 
 
+PYFUNC_SCRIPT = """
+    import time
+    import mlflow
+    from mlflow.pyfunc import PythonModel
+
+    class AddN(PythonModel):
+        def __init__(self, n):
+            self.n = n
+
+        def predict(self, context, model_input, params=None):
+            return [x + self.n for x in model_input]
+
+    with mlflow.start_run():
+        mlflow.log_param("n", 3)
+        mlflow.log_metric("score", 0.5)
+        started = time.perf_counter()
+        info = mlflow.pyfunc.log_model(name="adder", python_model=AddN(3), pip_requirements=["cloudpickle"])
+        print("MODEL", info.model_id, "SECONDS", round(time.perf_counter() - started, 3))
+"""
+
+
+needs_pandas = pytest.mark.skipif(importlib.util.find_spec("pandas") is None,
+                                  reason="pandas (the test extra) is not installed; mlflow.pyfunc imports it")
+
+
+@needs_pandas
+def test_pyfunc_log_model_through_the_real_client(tracking, client, workspace, tmp_path):
+    server, url = tracking
+    run = server.store.create_job_run("job_pyfunc", "models-exp")
+    result = subprocess_cwd(tmp_path, lambda: run_job(url, run, PYFUNC_SCRIPT))
+    model_id = result.stdout.split("MODEL ")[1].split()[0]
+    print("log_model seconds:", result.stdout.split("SECONDS ")[1].split()[0])
+    experiment = run["info"]["experiment_id"]
+
+    model = client.get_logged_model(model_id)
+    assert (model.name, model.source_run_id, model.experiment_id) == ("adder", "job_pyfunc", experiment)
+    assert model.status.to_int() == 2  # READY: the upload finished
+    assert model.params == {"n": "3"}  # the run's params when it was logged
+    assert [(m.key, m.value, m.model_id) for m in model.metrics] == [("score", 0.5, model_id)]
+    assert len(client.get_metric_history("job_pyfunc", "score")) == 1  # linking it logged no second copy
+    assert [o.model_id for o in client.get_run("job_pyfunc").outputs.model_outputs] == [model_id]
+
+    files = {f.path for f in client.list_logged_model_artifacts(model_id)}
+    assert {"MLmodel", "python_model.pkl", "requirements.txt"} <= files
+    on_disk = workspace / "jobs" / "job_pyfunc" / "models" / model_id / "artifacts"
+    assert {p.name for p in on_disk.iterdir()} == files
+    local = mlflow.artifacts.download_artifacts(f"models:/{model_id}", dst_path=str(tmp_path / "down"))
+    assert "python_function" in open(os.path.join(local, "MLmodel")).read()
+    assert list(mlflow.pyfunc.load_model(f"models:/{model_id}").predict([1, 2])) == [4, 5]
+
+    search = mlflow.search_logged_models
+    assert [m.model_id for m in search(experiment_ids=[experiment], output_format="list")] == [model_id]
+    assert [m.name for m in search(experiment_ids=[experiment], filter_string="name = 'adder' AND params.n = '3'",
+                                   output_format="list")] == ["adder"]
+    assert search(experiment_ids=[experiment], filter_string="metrics.score > 0.9", output_format="list") == []
+
+
+def test_logged_model_tags_params_status_and_deletion(client, tracking):
+    store = tracking[0].store
+    experiment = client.create_experiment("lm")
+    run = client.create_run(experiment)
+    first = client.create_logged_model(experiment, "first", run.info.run_id, tags={"team": "a"}, params={"lr": "0.1"})
+    second = client.create_logged_model(experiment, "second", model_type="agent")
+    assert first.status.to_int() == 1 and first.tags["team"] == "a"  # PENDING until finalized
+    assert store.model_artifact_dir(second.model_id).parent.parent.name == "mlflow-models"  # no run made it
+
+    client.set_logged_model_tags(first.model_id, {"stage": "dev", "a/b": "slash"})
+    client.delete_logged_model_tag(first.model_id, "a/b")
+    client.log_model_params(first.model_id, {"epochs": "5"})
+    with pytest.raises(MlflowException, match="Changing param values is not allowed"):
+        client.log_model_params(first.model_id, {"lr": "0.2"})
+    client.finalize_logged_model(first.model_id, "READY")
+    got = client.get_logged_model(first.model_id)
+    assert got.tags == {"team": "a", "stage": "dev"} and got.params == {"lr": "0.1", "epochs": "5"}
+    assert got.status.to_int() == 2
+
+    client.log_metric(run.info.run_id, "acc", 0.8, model_id=first.model_id)
+    client.log_metric(run.info.run_id, "acc", 0.6, model_id=second.model_id)
+    ranked = client.search_logged_models([experiment], order_by=[{"field_name": "metrics.acc", "ascending": False}])
+    assert [m.name for m in ranked] == ["first", "second"]
+    assert [m.name for m in client.search_logged_models([experiment], "model_type = 'agent'")] == ["second"]
+    page = client.search_logged_models([experiment], max_results=1)
+    assert len(page) == 1 and page.token
+    assert len(client.search_logged_models([experiment], max_results=1, page_token=page.token)) == 1
+
+    client.delete_logged_model(second.model_id)
+    with pytest.raises(MlflowException) as caught:
+        client.get_logged_model(second.model_id)
+    assert caught.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+    assert [m.name for m in client.search_logged_models([experiment])] == ["first"]
+
+
+@pytest.mark.parametrize("method, path, body, status, code", [
+    ("GET", "logged-models/m-missing", None, 404, "RESOURCE_DOES_NOT_EXIST"),
+    ("PATCH", "logged-models/{model}", {"status": "DONE"}, 400, "INVALID_PARAMETER_VALUE"),
+    ("POST", "logged-models", {"name": "no experiment"}, 400, "INVALID_PARAMETER_VALUE"),
+    ("POST", "logged-models", {"experiment_id": "42"}, 404, "RESOURCE_DOES_NOT_EXIST"),
+    ("POST", "logged-models/search", {"experiment_ids": ["0"], "order_by": [{"field_name": "params.x"}]},
+     400, "INVALID_PARAMETER_VALUE"),
+    ("DELETE", "logged-models/{model}/tags/nope", None, 404, "RESOURCE_DOES_NOT_EXIST"),
+    ("GET", "logged-models/{model}/artifacts/files?artifact_file_path=../../../tracking.db", None,
+     400, "INVALID_PARAMETER_VALUE"),
+    ("POST", "runs/outputs", {"run_id": "job_lm", "models": [{"model_id": "m-missing"}]}, 404,
+     "RESOURCE_DOES_NOT_EXIST"),
+])
+def test_logged_model_errors_answer_in_mlflows_shape(tracking, method, path, body, status, code):
+    store = tracking[0].store
+    store.create_job_run("job_lm")
+    model = store.create_logged_model("0", "m", source_run_id="job_lm")["info"]["model_id"]
+    response = httpx.request(method, f"{tracking[1]}/api/2.0/mlflow/{path.format(model=model)}", json=body)
+    assert (response.status_code, response.json()["error_code"]) == (status, code)
+    assert "Traceback" not in response.text
+
+
+def test_logged_model_artifact_endpoints_list_and_serve_files(tracking):
+    store, url = tracking[0].store, tracking[1]
+    store.create_job_run("job_files")
+    model = store.create_logged_model("0", "m", source_run_id="job_files")["info"]
+    base = f"{url}/api/2.0/mlflow-artifacts/artifacts/0/models/{model['model_id']}/artifacts"
+    assert httpx.put(f"{base}/sub/weights.bin", content=b"w" * 10).status_code == 200
+    api = f"{url}/api/2.0/mlflow/logged-models/{model['model_id']}/artifacts"
+    listed = httpx.get(f"{api}/directories", params={"artifact_directory_path": "sub"}).json()
+    assert listed == {"root_uri": model["artifact_uri"],
+                      "files": [{"path": "sub/weights.bin", "is_dir": False, "file_size": 10}]}
+    assert httpx.get(f"{api}/files", params={"artifact_file_path": "sub/weights.bin"}).content == b"w" * 10
+
+
+@needs_pandas
 @pytest.mark.skipif(importlib.util.find_spec("sklearn") is None,
-                    reason="scikit-learn is not installed; mlflow.autolog() needs a library to patch")
-def test_autolog_records_a_sklearn_fit(tracking, tmp_path):
+                    reason="scikit-learn (the test extra) is not installed; mlflow.autolog() needs a library to patch")
+def test_autolog_records_a_sklearn_fit(tracking, client, tmp_path):
     server, url = tracking
     run = server.store.create_job_run("job_autolog")
-    subprocess_cwd(tmp_path, lambda: run_job(url, run, """
+    result = subprocess_cwd(tmp_path, lambda: run_job(url, run, """
+        import time
         import mlflow
+        import numpy
         from sklearn.linear_model import LinearRegression
         mlflow.autolog()
         with mlflow.start_run():
-            LinearRegression().fit([[0.0], [1.0], [2.0]], [0.0, 1.0, 2.0])
+            started = time.perf_counter()
+            LinearRegression().fit(numpy.array([[0.0], [1.0], [2.0], [3.0]]), numpy.array([0.0, 1.0, 2.0, 3.1]))
+            print("FIT SECONDS", round(time.perf_counter() - started, 3))
     """))
-    got = server.store.get_run("job_autolog")
-    assert "fit_intercept" in server.store.params("job_autolog")
-    assert "training_score" in server.store.latest_metrics("job_autolog"), got
+    print("autolog fit seconds:", result.stdout.split("FIT SECONDS ")[1].split()[0])
+    got = client.get_run("job_autolog")
+    assert got.data.params["fit_intercept"] == "True"
+    assert 0.99 < got.data.metrics["training_r2_score"] <= 1.0
+    assert [i.dataset.source_type for i in got.inputs.dataset_inputs] == ["code"]  # the training arrays
+    [output] = got.outputs.model_outputs
+    model = client.get_logged_model(output.model_id)
+    assert model.source_run_id == "job_autolog" and model.status.to_int() == 2
+    assert {m.key for m in model.metrics} >= {"training_score", "training_r2_score"}
+    assert "model.pkl" in {f.path for f in client.list_logged_model_artifacts(model.model_id)}
+    import numpy
+    predicted = mlflow.pyfunc.load_model(f"models:/{model.model_id}").predict(numpy.array([[4.0]]))
+    assert abs(predicted[0] - 4.1) < 0.2

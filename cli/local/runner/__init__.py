@@ -15,7 +15,9 @@ Contract (what the job service, `ml job ...` commands and log streaming may rely
 - Outputs live in the default datastore's blob folder at `azureml/<job>/<output>/` unless the
   output has a `uri` (so `azureml://datastores/workspaceblobstore/paths/azureml/<job>/<output>/`);
   a `uri_file` output without a uri is the file `azureml/<job>/<output>/<output>`. Outputs with
-  `assetName` are registered as data (uri_*, mltable) or model (*_model) versions after success.
+  `assetName` are registered as data (uri_*, mltable) or model (*_model) versions pointing at that
+  URI, only once the command succeeded: version `assetVersion` (the SDK's extra wire key) when given
+  (taken already: the job fails saying so), else the next free one.
 - Status, always written to the stored body in a transaction: NotStarted -> Queued -> Starting ->
   Running -> Finalizing -> Completed | Failed | Canceled (CancelRequested after POST cancel).
   `properties.properties` (strings) gets `StartTimeUtc` (when Running began), `EndTimeUtc`, and on
@@ -32,10 +34,13 @@ Contract (what the job service, `ml job ...` commands and log streaming may rely
   "error"?}`; each SAS URL reads the log on the blob plane (ranged GET with x-ms-range), through
   `ExperimentRun/dcid.<job>/` in the default datastore, a link to the job folder.
 - The command sees: `${{inputs.x}}`/`${{outputs.y}}` bound (see binding.py), AZUREML_RUN_ID,
-  AZUREML_ARM_SUBSCRIPTION/RESOURCEGROUP/WORKSPACE_NAME/PROJECT_NAME, AZURE_ML_INPUT_<name>,
-  AZURE_ML_OUTPUT_<name>, MLFLOW_TRACKING_URI/RUN_ID/EXPERIMENT_ID/EXPERIMENT_NAME (the job's run on
-  a tracking server the runner serves on 127.0.0.1), the job's environment_variables, and for
-  distributed jobs the variables in launch.py.
+  AZUREML_ARM_SUBSCRIPTION/RESOURCEGROUP/WORKSPACE_NAME/PROJECT_NAME (the experiment), as on Azure;
+  for each input and output AZURE_ML_INPUT_<name> / AZURE_ML_OUTPUT_<name> and AZUREML_PARAMETER_<name>
+  (the SDK documents both; the value `${{...}}` binds to); MLFLOW_TRACKING_URI/RUN_ID/EXPERIMENT_ID/
+  EXPERIMENT_NAME (the job's run on a tracking server the runner serves on 127.0.0.1); the job's
+  environment_variables (last, so they may replace any of these, PATH included); and for distributed
+  jobs the variables in launch.py. Not set: AZUREML_RUN_TOKEN and AZUREML_RUN_TOKEN_EXPIRY (no tokens
+  locally: the tracking server needs none), AZUREML_SWEEP_<name> (sweeps do not run locally).
 - Computes: a compute with `scaleSettings.maxNodeCount` runs at most that many nodes of jobs at once
   (slots.py); the others stay Queued. No compute: the default local pool, unbounded.
 """

@@ -1,8 +1,10 @@
 """The processes of a job: one, or one per rank of its distribution, each in its own process group.
 
 PyTorch: instance_count x process_count_per_instance processes with the torch.distributed variables
-(rendezvous on 127.0.0.1 at a free port). TensorFlow: one process per worker and parameter server,
-each with its TF_CONFIG. MPI: `mpirun -np <n>` around the command, when mpirun is on PATH.
+(rendezvous on 127.0.0.1 at a free port). TensorFlow: one process per worker (worker_count, else
+instance_count) and parameter server, each with its TF_CONFIG. MPI: `mpirun -np <instances x
+processes per instance>` around the command, found on the job's PATH (Open MPI gets the flags it needs
+to run as root and oversubscribed); without mpirun the job fails saying so.
 """
 
 from __future__ import annotations

@@ -109,7 +109,8 @@ class LoggedModelStore:
     def delete_logged_model_tag(self, model_id: str, key: str) -> None:
         self._model_row(model_id, allow_deleted=False)
         with self._write() as conn:
-            if not conn.execute("DELETE FROM logged_model_tags WHERE model_id = ? AND key = ?", (model_id, key)).rowcount:
+            deleted = conn.execute("DELETE FROM logged_model_tags WHERE model_id = ? AND key = ?", (model_id, key))
+            if not deleted.rowcount:
                 raise TrackingError("RESOURCE_DOES_NOT_EXIST",
                                     f"No tag with key '{key}' found for model with ID '{model_id}'.")
             self._touch(conn, model_id)
@@ -160,10 +161,11 @@ class LoggedModelStore:
                 [{"model_id": r["model_id"], "step": r["step"]} for r in rows if r["direction"] == "output"])
 
     def search_logged_models(self, experiment_ids: list[str], filter_string: str = "", datasets: list[dict] = (),
-                             max_results: int = 100, order_by: list[dict] = (), page_token: str = "") -> tuple[list[dict], str]:
-        ids = [int(_experiment_id(e)) for e in experiment_ids]
+                             max_results: int = 100, order_by: list[dict] = (),
+                             page_token: str = "") -> tuple[list[dict], str]:
+        ids = [_experiment_id(e) for e in experiment_ids]
         rows = self._read(f"SELECT model_id FROM logged_models WHERE lifecycle_stage = 'active' AND experiment_id IN "
-                          f"({','.join('?' * len(ids))}) ORDER BY model_id", ids)
+                          f"({','.join('?' * len(ids))})", ids)
         models = [self.get_logged_model(r["model_id"]) for r in rows]
         if datasets:
             models = [m for m in models if search.model_metrics_on(m, datasets)]
@@ -180,10 +182,10 @@ def _metric(row: sqlite3.Row) -> dict:
     return metric
 
 
-def _experiment_id(value) -> str:
+def _experiment_id(value) -> int:
     if not str(value).isdigit():
         raise TrackingError("INVALID_PARAMETER_VALUE", f"Invalid experiment ID: '{value}'")
-    return str(value)
+    return int(value)
 
 
 def now_ms() -> int:
