@@ -2,8 +2,8 @@
 each log fetched from where it was read to (ranged GETs on its SAS URL), printed as it grows.
 
 The run-history host comes from the workspace's discovery document (REST GUIDE section 9). Locally a
-job finishes in well under a second, so the poll runs every 50 ms for two seconds, then backs off to 2 s; on Azure it is
-the SDK's sigmoid from 2 s up to 60 s.
+job often finishes in well under a second, so the poll runs every 20 ms, then every 50 ms for two
+seconds, then backs off to 2 s; on Azure it is the SDK's sigmoid from 2 s up to 60 s.
 """
 
 from __future__ import annotations
@@ -105,7 +105,9 @@ def _prefix(name: str) -> str:
 def poll_delays(local: bool):
     """Seconds between polls: 0.05 s backing off to 2 s locally; the SDK's sigmoid (2 s to 60 s) on Azure."""
     if local:
-        for _ in range(40):  # a local job often ends within two seconds: look every 50 ms until then
+        for _ in range(10):  # a short local job ends within a few dozen milliseconds of its start
+            yield 0.02
+        for _ in range(36):  # and many within two seconds: look every 50 ms until then
             yield 0.05
         delay = 0.05
         while True:
