@@ -17,10 +17,10 @@ class Application:
     only_show_errors: bool = False
     output_given: bool = False  # -o was passed explicitly
 
-    def emit(self, data) -> None:
-        """Print a command's result on stdout in the chosen format."""
+    def emit(self, data, *, table: tuple = ()) -> None:
+        """Print a command's result on stdout in the chosen format (`table`: the columns of -o table)."""
         try:
-            text = output.render(data, self.output, self.query)
+            text = output.render(data, self.output, self.query, table)
         except Exception as exc:  # jmespath raises its own tree; a bad --query is a usage error
             from cli.errors import UsageError
 

@@ -8,8 +8,10 @@ import sys
 FORMATS = ("json", "jsonc", "yaml", "yamlc", "table", "tsv", "none")
 
 
-def render(data, fmt: str, query: str | None = None) -> str:
-    """The text printed on stdout for `data` (empty for -o none)."""
+def render(data, fmt: str, query: str | None = None, columns: tuple = ()) -> str:
+    """The text printed on stdout for `data` (empty for -o none).
+
+    `columns` (dotted keys) picks what `-o table` shows of a list, as az's table transformers do."""
     if query:
         import jmespath
 
@@ -25,7 +27,7 @@ def render(data, fmt: str, query: str | None = None) -> str:
     if fmt == "tsv":
         return _tsv(data)
     if fmt == "table":
-        return _table(data)
+        return _table(_pick(data, columns) if columns and not query else data)
     raise ValueError(fmt)
 
 
@@ -68,6 +70,24 @@ def _table(data) -> str:
     rule = "  ".join("-" * widths[c] for c in columns)
     body = ["  ".join(_cell(r.get(c)).ljust(widths[c]) for c in columns).rstrip() for r in rows]
     return "\n".join([head, rule, *body]) + "\n"
+
+
+def _pick(data, columns: tuple):
+    """Each mapping of a list reduced to `columns`, named by their last segment."""
+    if not isinstance(data, list):
+        return data
+    picked = []
+    for row in data:
+        if not isinstance(row, dict):
+            return data
+        entry = {}
+        for column in columns:
+            value = row
+            for part in column.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            entry[column.rsplit(".", 1)[-1]] = value
+        picked.append(entry)
+    return picked
 
 
 def _title(key: str) -> str:

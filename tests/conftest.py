@@ -90,7 +90,7 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 def pytest_terminal_summary(terminalreporter):
-    if not _contract_report:
+    if not _contract_report.get("checked"):
         return
     problems = _contract_report["problems"]
     terminalreporter.write_line(f"REST contract: {_contract_report['checked']} exchanges checked across the suite, {len(problems)} violations")

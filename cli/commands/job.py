@@ -115,7 +115,7 @@ def list_(client,
                                   archived_only=archived_only, parent=parent_job_name)
     if capped:
         app.warn(f"showing the first {limit} jobs; there are more. Use --max-results/-r N or --all-results.")
-    app.emit(items)
+    app.emit(items, table=("name", "display_name", "status", "experiment_name", "compute", "creation_context.created_at"))
 
 
 @app.command("stream", help="Print a job's logs until it ends; exit 8 if it failed or was canceled.")
