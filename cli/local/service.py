@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from cli.errors import MLError
+from cli.errors import LocalWorkspaceError, MLError
 from cli.local import ids
 from cli.local.blobs import BlobStore
 from cli.local.http import ApiError, Call, json_response
@@ -33,11 +33,15 @@ class LocalWorkspaceService:
         self.home = Path(home)
         self.workspace = workspace_name
         self.root = self.home / "workspaces" / workspace_name
-        self.store = open_store(self.home, workspace_name)
-        self.blobs = BlobStore(self.root / "blobs", self.store, workspace_name)
+        try:
+            self.store = open_store(self.home, workspace_name)
+            self.blobs = BlobStore(self.root / "blobs", self.store, workspace_name)
+            self.blobs.ensure_default_datastore()
+        except OSError as exc:  # ML_HOME is a file, read-only, full...
+            raise LocalWorkspaceError(f"cannot use the local workspace folder {self.root}: {exc.strerror}",
+                                      hint="set ML_HOME to a writable folder") from None
         self.workspace_id = ids.workspace_id(workspace_name)
         self.router = build_router()
-        self.blobs.ensure_default_datastore()
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         request_id = str(uuid.uuid4())

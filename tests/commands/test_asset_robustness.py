@@ -69,3 +69,19 @@ def test_corrupt_store_is_one_line_and_exit_9(isolated_home):
     assert (result.returncode, result.stdout) == (9, "")
     assert result.stderr == (f"ml: error: local workspace database {database} is unreadable (file is not a database);"
                              " move it aside to start afresh\n")
+
+
+def test_an_invalid_asset_name_is_refused_and_nothing_is_stored(tmp_path):
+    (tmp_path / "d.csv").write_text("a\n1\n")
+    bad = run_ml("data", "create", "-n", "bad name!", "-p", str(tmp_path / "d.csv"), "-t", "uri_file")
+    assert bad.returncode == 7 and bad.stdout == ""
+    assert "'bad name!' is not a valid data name" in bad.stderr
+    assert run_ml("data", "list").stdout.strip() == "[]"
+
+
+def test_an_ml_home_that_is_a_file_is_a_one_line_error(tmp_path):
+    home = tmp_path / "file"
+    home.write_text("")
+    result = run_ml("data", "list", env={"ML_HOME": str(home)})
+    assert result.returncode == 9
+    assert result.stderr.splitlines()[0] == f"ml: error: cannot use the local workspace folder {home}/workspaces/local: Not a directory"

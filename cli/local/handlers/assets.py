@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from cli.local.handlers.common import envelope, list_view, order, page, system_data
 from cli.local.http import ApiError, Call, json_response, not_found
 from cli.local.ids import expand_short_uri
@@ -13,6 +15,8 @@ URI_FIELDS = {"data": "dataUri", "models": "modelUri"}  # short azureml:// URIs 
 MUTABLE = {"description", "tags", "isArchived", "stage"}  # what a PUT may change on an existing version
 SERVER_SET = {"provisioningState", "environmentType", "latestVersion", "nextVersion"}
 
+
+_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,254}$")  # dots too: curated environments have them
 
 def _family(call: Call) -> str:
     return call.request.url.path.lower().split("/workspaces/", 1)[1].split("/")[1]
@@ -38,7 +42,16 @@ def get_container(call: Call):
     return json_response(200, _render_container(call, record))
 
 
+def _check_name(call: Call) -> None:
+    """Azure's rule for asset names (the REST contract's name parameter pattern)."""
+    name = call.params["name"]
+    if not _NAME.match(name):
+        raise ApiError(400, "UserError", f"'{name}' is not a valid {SINGULAR[_family(call)]} name: use letters, digits, '.',"
+                       " '-' and '_', starting with a letter or digit, at most 255 characters.", target="name")
+
+
 def put_container(call: Call):
+    _check_name(call)
     family = _family(call)
     props = {k: v for k, v in call.properties(call.json()).items() if k not in SERVER_SET}
     props.setdefault("isArchived", False)
@@ -97,6 +110,7 @@ def _immutable(props: dict) -> dict:
 
 
 def put_version(call: Call):
+    _check_name(call)
     family, name, version = _family(call), call.params["name"], call.params["version"]
     props = _normalize(call, family, call.properties(call.json()))
     store, vid, cid = call.service.store, _version_id(call), _container_id(call)
