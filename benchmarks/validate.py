@@ -56,6 +56,8 @@ def main() -> None:
 
     baseline, baseline_mb = measure([sys.executable, "-c", "pass"], args.runs, env)
     print(f"python start-up alone: {baseline * 1000:.0f} ms, {baseline_mb:.0f} MB")
+    floor, floor_mb = measure([sys.executable, "-c", "import typer, yaml"], args.runs, env)
+    print(f"importing typer and yaml alone (the floor of any ml call): {floor * 1000:.0f} ms, {floor_mb:.0f} MB")
     cases = [
         ("command job", ml_command() + ["job", "validate", "-f", str(COMMAND_JOB), "-o", "none"], [str(COMMAND_JOB)], 0.100),
         ("pipeline job", ml_command() + ["job", "validate", "-f", str(PIPELINE_JOB), "-o", "none"], [str(PIPELINE_JOB)], 0.150),
