@@ -70,17 +70,17 @@ def main() -> None:
                                 version, "--path", str(folder), "--type", "uri_folder", "-o", "none"],
                                cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL)
         else:
-            how = ("`ml data create` does not exist yet: cli.client.uploads.upload_asset_files through the"
-                   " local client, in this process")
+            how = ("`ml data create` does not exist yet: cli.client.datastore_upload.upload_to_datastore through"
+                   " the local client, in this process")
             os.environ.update(ML_HOME=env["ML_HOME"], ML_TARGET="local")
             sys.path.insert(0, str(REPO))
             from cli.client.context import make_client, resolve_target
-            from cli.client.uploads import upload_asset_files
+            from cli.client.datastore_upload import upload_to_datastore
 
             client = make_client(resolve_target())
 
             def create(version: str) -> None:
-                upload_asset_files(client, folder, asset_type="data", name="bench", version=version)
+                upload_to_datastore(client, folder, name="bench", version=version)
 
         first = timed(lambda: create("1"))
         again = timed(lambda: create("2"))

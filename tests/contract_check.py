@@ -20,11 +20,8 @@ MANAGEMENT_HOSTS = {"management.ml.invalid", "management.azure.com"}
 CONTRACT = Path(os.environ.get("ML_REST_CONTRACT") or
                 Path(__file__).resolve().parents[1].parent / "shared" / "azureml-rest" / "contract")
 STRICT = "models.strict.schema.json"
-_WS = ("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/"
-       "Microsoft.MachineLearningServices/workspaces/{workspaceName}")
 _LOCATIONS = "/subscriptions/{subscriptionId}/providers/Microsoft.MachineLearningServices/locations/{location}"
-# Served as Azure serves them, though the 2025-12-01 client has no operation for them: LRO polling
-# targets, and workspace data/model startPendingUpload (the registry variants' shape).
+# Served as Azure serves them, though the 2025-12-01 client has no operation for them: LRO polling targets.
 _ASYNC_STATUS = {"type": "object", "required": ["status"], "properties": {
     "id": {"type": "string"}, "name": {"type": "string"}, "status": {"type": "string"},
     "startTime": {"type": "string"}, "endTime": {"type": "string"}, "error": {"$ref": f"{STRICT}#/$defs/ErrorDetail"},
@@ -34,11 +31,6 @@ EXTRA_OPERATIONS = [
      "responses": {"200": _ASYNC_STATUS}, "response_headers": {}},
     {"method": "GET", "path": _LOCATIONS + "/mfeOperationResults/{operationId}", "request_body": None,
      "responses": {"200": None, "202": None, "204": None}, "response_headers": {"202": ["Location"]}},
-] + [
-    {"method": "POST", "path": f"{_WS}/{family}/{{name}}/versions/{{version}}/startPendingUpload",
-     "request_body": "#/$defs/PendingUploadRequestDto",
-     "responses": {"200": "#/$defs/PendingUploadResponseDto"}, "response_headers": {}}
-    for family in ("data", "models")
 ]
 
 

@@ -206,3 +206,41 @@ def content_hash(files: Sequence[SnapshotFile]) -> str:
             while n := handle.readinto(buffer):
                 digest.update(view[:n])
     return digest.hexdigest()
+
+
+OBJECT_HASH_SEED = b"Initialize for october 2021 AML CLI version"
+
+
+def object_hash(path: os.PathLike | str) -> str:
+    """The SDK's `get_object_hash`, the `LocalUpload/<hash>` of a datastore upload: a seeded sha256 of
+    a file's bytes, or of a folder's entries in lower-cased name order, each its name and then its
+    content (a folder's recursively). Ignored entries and links out of the folder count for nothing."""
+    root = Path(path).resolve()
+    digest = hashlib.sha256(OBJECT_HASH_SEED)
+    if root.is_dir():
+        _hash_folder(root, root, "", IgnoreRules.for_root(root), digest, {str(root)})
+    else:
+        _hash_file(str(root), digest)
+    return digest.hexdigest()
+
+
+def _hash_folder(root: Path, folder: Path, prefix: str, rules: IgnoreRules, digest, open_dirs: set) -> None:
+    with os.scandir(folder) as entries:
+        entries = sorted(entries, key=lambda e: e.name.lower())
+    for entry in entries:
+        rel = prefix + entry.name
+        target = os.path.realpath(entry.path) if entry.is_symlink() else entry.path
+        if rules.excluded(rel) or (entry.is_symlink() and (not _inside(target, root) or not os.path.exists(target))):
+            continue
+        digest.update(entry.name.encode())
+        if os.path.isdir(target):
+            if target not in open_dirs:
+                _hash_folder(root, Path(target), rel + "/", rules, digest, open_dirs | {target})
+        else:
+            _hash_file(target, digest)
+
+
+def _hash_file(path: str, digest) -> None:
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)

@@ -18,12 +18,29 @@ from cli.client.arm_errors import error_from_response
 from cli.client.redact import redact
 from cli.client.resources import API_VERSION, WorkspaceId
 from cli.client.retry import IDEMPOTENT_METHODS, MAX_RETRIES, delay_for, should_retry_status
-from cli.errors import ResourceNotFoundError, ServiceError, UsageError
+from cli.errors import AuthenticationError, ResourceNotFoundError, ServiceError, UsageError
 
 __all__ = ["WorkspaceClient", "redact"]
 
 log = logging.getLogger("ml.client")
 Params = Optional[Mapping[str, Any]]
+
+
+class _RedactingFilter(logging.Filter):
+    """httpx logs each request's full URL at INFO (shown with --debug): mask SAS signatures in it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = redact(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def _mask_library_logs() -> None:
+    library = logging.getLogger("httpx")
+    if not any(isinstance(f, _RedactingFilter) for f in library.filters):
+        library.addFilter(_RedactingFilter())
 
 
 def with_query(url: str, params: Params = None, api_version: Optional[str] = None) -> str:
@@ -49,6 +66,7 @@ class WorkspaceClient:
                  max_retries: int = MAX_RETRIES, timeout: float = 60.0):
         import httpx
 
+        _mask_library_logs()
         self.base_url = base_url.rstrip("/")
         self.workspace = workspace
         # The management-plane token is the transport's business; this one serves other
@@ -57,6 +75,7 @@ class WorkspaceClient:
         self.api_version = api_version
         self.max_retries = max_retries
         self._sleep = sleep
+        self.transport = transport
         self._http = httpx.Client(
             transport=transport, base_url=self.base_url, follow_redirects=False,
             timeout=httpx.Timeout(timeout, connect=10.0),
@@ -95,24 +114,33 @@ class WorkspaceClient:
             seen.add(next_link)
             url = with_query(next_link, api_version=self.api_version)
 
-    # Blob calls through SAS URIs: the SAS is the credential, so no api-version and no token
-    def put_blob(self, url: str, data: bytes, headers: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
-        response = self._send("PUT", url, content=data, headers=dict(headers or {}))
+    # Blob calls: no api-version and no management token; `auth` (an httpx.Auth) signs each request
+    # when the URL carries no SAS.
+    def put_blob(self, url: str, data: bytes, headers: Optional[Mapping[str, str]] = None, *,
+                 auth=None) -> Dict[str, str]:
+        response = self._send("PUT", url, content=data, headers=dict(headers or {}), auth=auth)
         return dict(response.headers)
 
-    def head_blob(self, url: str) -> Optional[Dict[str, str]]:
+    def head_blob(self, url: str, *, auth=None) -> Optional[Dict[str, str]]:
         """The blob's headers, lower-case (metadata as x-ms-meta-*), or None when it does not exist."""
         try:
-            return dict(self._send("HEAD", url).headers)
+            return dict(self._send("HEAD", url, auth=auth).headers)
         except ResourceNotFoundError:
             return None
 
-    def get_blob(self, url: str, headers: Optional[Mapping[str, str]] = None) -> bytes:
-        response = self._send("GET", url, headers=dict(headers or {}))
+    def get_blob(self, url: str, headers: Optional[Mapping[str, str]] = None, *, auth=None) -> bytes:
+        response = self._send("GET", url, headers=dict(headers or {}), auth=auth)
         # httpx links a response and its stream both ways: only a full gc would free that cycle and
         # its body, so a loop of large reads (a log streamed by ranges) would pile bodies up.
         response.stream = None
         return response.content
+
+    def access_token(self, scope: str) -> str:
+        """An AAD token for `scope` from the transport's credential (identity-based datastores)."""
+        token = getattr(self.transport, "token", None)
+        if token is None:
+            raise AuthenticationError(f"this workspace connection has no Azure credential to get a token for {scope}")
+        return token(scope)
 
     def close(self) -> None:
         self._http.close()
@@ -142,7 +170,7 @@ class WorkspaceClient:
         return self._json(response)
 
     def _send(self, method: str, url: str, *, json: Any = None, content: Optional[bytes] = None,
-              headers: Optional[Dict[str, str]] = None):
+              headers: Optional[Dict[str, str]] = None, auth=None):
         import httpx
 
         client_request_id = str(uuid.uuid4())  # one id for the call and all its retries
@@ -151,7 +179,8 @@ class WorkspaceClient:
         while True:
             started = time.monotonic()
             try:
-                response = self._http.request(method, url, json=json, content=content, headers=headers)
+                response = self._http.request(method, url, json=json, content=content, headers=headers,
+                                              **({"auth": auth} if auth is not None else {}))
             except httpx.TransportError as exc:
                 if attempt < self.max_retries and _may_retry_error(method, exc):
                     delay = delay_for(attempt)

@@ -48,16 +48,26 @@ class BlobStore:
     # ---- datastores <-> containers
 
     def ensure_default_datastore(self) -> None:
-        """Create the `workspaceblobstore` datastore resource on first use."""
-        from cli.local.handlers.datastores import default_datastore_body
+        """Create the `workspaceblobstore` datastore resource on first use.
+
+        One made identity-based by an older version is made key-based: clients would ask for a token."""
+        from cli.local.handlers.datastores import DEFAULT_CREDENTIALS, default_datastore_body
 
         ds_id = f"{ids.workspace_id(self.workspace)}/datastores/{ids.DEFAULT_DATASTORE}"
-        if self.store.get(ds_id) is not None:
+
+        def current(record) -> bool:
+            return record is not None and (record.body["properties"].get("credentials") or {}).get(
+                "credentialsType") != "None"
+
+        if current(self.store.get(ds_id)):
             return
         with self.store.transaction() as conn:
-            if self.store.get(ds_id, conn) is None:
-                self.store.upsert(conn, ds_id, "datastores", ids.workspace_id(self.workspace),
-                                  ids.DEFAULT_DATASTORE, default_datastore_body(self.workspace))
+            record = self.store.get(ds_id, conn)
+            if current(record):
+                return
+            body = default_datastore_body(self.workspace) if record is None else {
+                **record.body, "properties": {**record.body["properties"], "credentials": DEFAULT_CREDENTIALS}}
+            self.store.upsert(conn, ds_id, "datastores", ids.workspace_id(self.workspace), ids.DEFAULT_DATASTORE, body)
 
     def datastore_for_container(self, container: str) -> str:
         """Name of the local datastore whose blob container is `container`."""

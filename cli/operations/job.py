@@ -86,8 +86,8 @@ def _check_compute(client, compute: Optional[str]) -> None:
 
 def _upload_local(client, spec: dict) -> dict:
     """{local path: what the body names}: the code version id, and datastore URIs of local inputs."""
-    from cli.client.uploads import upload_asset_files, upload_code
-    from cli.operations.uploading import datastore_uri
+    from cli.client.datastore_upload import upload_to_datastore
+    from cli.client.uploads import upload_code
 
     uploads = {}
     if isinstance(spec.get("code"), str) and is_local_path(spec["code"]):
@@ -95,8 +95,8 @@ def _upload_local(client, spec: dict) -> dict:
     for value in (spec.get("inputs") or {}).values():
         path = value.get("path") if isinstance(value, dict) else None
         if isinstance(path, str) and is_local_path(path) and path not in uploads:
-            blob_uri = upload_asset_files(client, path, asset_type="data", name=str(uuid.uuid4()), version="1")
-            uploads[path] = datastore_uri(client, blob_uri)
+            # Named like the SDK's anonymous input uploads: a fresh UUID, version 1.
+            uploads[path] = upload_to_datastore(client, path, name=str(uuid.uuid4()), version="1").uri
     return uploads
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.client.snapshot import HASH_VERSION, IgnoreRules, collect, content_hash
+from cli.client.snapshot import HASH_VERSION, IgnoreRules, collect, content_hash, object_hash
 from cli.errors import UsageError
 
 ORACLE = Path("/opt/oracle/bin/python")
@@ -16,6 +16,10 @@ SDK_SCRIPT = Path(__file__).with_name("sdk_content_hash.py")
 # Printed by azure-ai-ml 1.35.2 `get_content_hash` (tests/client/sdk_content_hash.py) for write_fixture().
 SDK_FOLDER_HASH = "eaee10cd88d794068d9a2f7841afaf07a2a0968ccf1963049fdb8abc72a27c04"
 SDK_FILE_HASH = "7f8030d62a9644db6c5c681616b0b78a0262fe914febd6ace6c6d17ccede6bf2"  # data/blob.bin alone
+# Printed by its `get_object_hash` (tests/client/sdk_object_hash.py): the LocalUpload/<hash> of data uploads.
+SDK_OBJECT_SCRIPT = Path(__file__).with_name("sdk_object_hash.py")
+SDK_FOLDER_OBJECT_HASH = "1b8d9b912233233540fff284bba65f70576eb2c7bdc34641b947c29975071910"
+SDK_FILE_OBJECT_HASH = "8979c35c1b4f373cf197575bbb0e6b0e0bd3be4876b3aaa3d8107c8de9abee9f"
 
 
 def write_fixture(root: Path) -> Path:
@@ -74,6 +78,27 @@ def test_content_hash_equals_the_live_sdk(tmp_path, project):
                          check=True, timeout=120).stdout.split()
     assert sdk == [content_hash(collect(p)) for p in paths]
     assert sdk[0] == SDK_FOLDER_HASH
+
+
+def test_object_hash_equals_the_sdk(project):
+    assert object_hash(project) == SDK_FOLDER_OBJECT_HASH
+    assert object_hash(project / "data" / "blob.bin") == SDK_FILE_OBJECT_HASH
+
+
+@pytest.mark.skipif(not ORACLE.exists(), reason="the official SDK venv /opt/oracle is absent")
+def test_object_hash_equals_the_live_sdk(tmp_path, project):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / ".gitignore").write_text("*.tmp\nnested/**\n!nested/keep/\nbuild/\n")
+    for rel in ("x.tmp", "y.py", "nested/a.txt", "nested/keep/b.txt", "Z/deep/w.txt", "build/o.bin", "b.TXT", "A.txt"):
+        (other / rel).parent.mkdir(parents=True, exist_ok=True)
+        (other / rel).write_text(rel)
+    (other / "emptydir").mkdir()  # a folder's name counts even with nothing in it
+    paths = [project, project / "data" / "blob.bin", other]
+    sdk = subprocess.run([str(ORACLE), str(SDK_OBJECT_SCRIPT), *map(str, paths)], capture_output=True, text=True,
+                         check=True, timeout=120).stdout.split()
+    assert sdk == [object_hash(p) for p in paths]
+    assert sdk[:2] == [SDK_FOLDER_OBJECT_HASH, SDK_FILE_OBJECT_HASH]
 
 
 def test_amlignore_beats_gitignore(tmp_path):

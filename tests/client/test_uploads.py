@@ -1,4 +1,5 @@
-"""Uploads against the real local workspace service, every exchange checked against the REST contract."""
+"""Uploads (code, and datastore uploads of data) against the real local workspace service, every exchange
+checked against the REST contract."""
 
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ from cli.client.context import LOCAL_BASE_URL, LOCAL_RESOURCE_GROUP, LOCAL_SUBSC
 from cli.client.resources import WorkspaceId
 from cli.client.snapshot import collect, content_hash
 from cli.client.transports.local import LocalTransport
-from cli.client.uploads import BLOCK_SIZE, upload_asset_files, upload_code
+from cli.client.blob_upload import BLOCK_SIZE
+from cli.client.datastore_upload import upload_to_datastore
+from cli.client.snapshot import object_hash
+from cli.client.uploads import upload_code
 from cli.client.workspace_client import WorkspaceClient
 from cli.local.service import LocalWorkspaceService
 
@@ -57,8 +61,9 @@ class WireTransport(httpx.BaseTransport):
             self.exchanges.append((request, response))
         return response
 
-    def calls(self, method: str, host: str = "blob.ml.invalid", comp: str | None = "any") -> list[httpx.Request]:
-        return [r for r, _ in self.exchanges if r.method == method and r.url.host == host
+    def calls(self, method: str, comp: str | None = "any") -> list[httpx.Request]:
+        """Blob-plane requests (path or virtual-host style) of `method`, with query comp=`comp`."""
+        return [r for r, _ in self.exchanges if r.method == method and r.url.host.endswith("blob.ml.invalid")
                 and (comp == "any" or _comp(r) == comp)]
 
 
@@ -97,15 +102,24 @@ def make_folder(root: Path, files: dict) -> Path:
     return root
 
 
+def _blob_path(uri: str) -> str:
+    url = httpx.URL(uri)  # https://blob.ml.invalid/<account>/<container>/<path> or https://<account>.blob.../<container>/<path>
+    return url.path.split("/", 3 if url.host == "blob.ml.invalid" else 2)[-1]
+
+
 def blob_bytes(service, uri: str) -> bytes:
     """Content of a committed blob, read from the service's store by its blob URI."""
-    path = httpx.URL(uri).path.split("/", 3)[3]  # /<account>/<container>/<path>
-    return service.blobs.read("workspaceblobstore", path)
+    return service.blobs.read("workspaceblobstore", _blob_path(uri))
 
 
 def blob_metadata(service, uri: str) -> dict | None:
-    props = service.blobs.properties("workspaceblobstore", httpx.URL(uri).path.split("/", 3)[3])
+    props = service.blobs.properties("workspaceblobstore", _blob_path(uri))
     return None if props is None else props["metadata"]
+
+
+def upload_data(client, path, name: str, version: str = "1") -> str:
+    """A datastore upload; returns the uploaded file's or folder's blob URL."""
+    return upload_to_datastore(client, path, name=name, version=version).url
 
 
 def test_code_upload_then_unchanged_reupload_sends_no_blob(tmp_path, connect, service):
@@ -140,17 +154,25 @@ def test_named_code_goes_to_its_name(tmp_path, connect):
     assert client.get(code_id)["properties"]["isAnonymous"] is False
 
 
-def test_data_upload_returns_the_uri_and_reupload_only_heads(tmp_path, connect, service):
+def test_data_upload_goes_to_the_default_datastore_and_reupload_only_heads(tmp_path, connect, service):
     folder = make_folder(tmp_path / "images", {f"img{i}.bin": bytes([i]) * 1000 for i in range(20)})
     client, wire = connect()
-    uri = upload_asset_files(client, folder, asset_type="data", name="imgs", version="1")
-    assert uri.startswith("https://blob.ml.invalid/local/") and uri.endswith("/images")
-    assert blob_bytes(service, uri + "/img7.bin") == bytes([7]) * 1000
+    uploaded = upload_to_datastore(client, folder, name="imgs", version="1")
+    digest = object_hash(folder)
+    assert uploaded.uri == f"azureml://datastores/workspaceblobstore/paths/LocalUpload/{digest}/images"
+    assert uploaded.url == f"https://local.blob.ml.invalid/workspaceblobstore/LocalUpload/{digest}/images"
+    assert blob_bytes(service, uploaded.url + "/img7.bin") == bytes([7]) * 1000
     assert len(wire.calls("PUT", comp=None)) == 20
     assert len(wire.calls("PUT", comp="metadata")) == 1
+    management = [(r.method, r.url.path.rsplit("/workspaces/local/", 1)[1], r.url.params.get("isDefault"))
+                  for r, _ in wire.exchanges if r.url.host == "management.ml.invalid"]
+    assert management == [("GET", "datastores", "true"), ("POST", "datastores/workspaceblobstore/listSecrets", None)]
+    sas = parse_qs(wire.calls("HEAD")[0].url.query.decode())
+    assert sas["sr"] == ["c"] and "sig" in sas  # the container-wide SAS listSecrets gave
+    assert all("authorization" not in r.headers for r in wire.calls("PUT"))
 
     again, wire2 = connect()
-    assert upload_asset_files(again, folder, asset_type="data", name="imgs", version="2") == uri
+    assert upload_data(again, folder, "imgs", "2") == uploaded.url
     assert wire2.calls("PUT") == []
     assert len(wire2.calls("HEAD")) == 1
 
@@ -158,9 +180,10 @@ def test_data_upload_returns_the_uri_and_reupload_only_heads(tmp_path, connect, 
 def test_single_file_model(tmp_path, connect, service):
     model = make_folder(tmp_path, {"model.pkl": b"weights"}) / "model.pkl"
     client, _ = connect()
-    uri = upload_asset_files(client, model, asset_type="models", name="m", version="1")
-    assert uri.endswith("/model.pkl")
-    assert blob_bytes(service, uri) == b"weights"
+    uploaded = upload_to_datastore(client, model, name="m", version="1")
+    assert uploaded.path == f"LocalUpload/{object_hash(model)}/model.pkl"
+    assert blob_bytes(service, uploaded.url) == b"weights"
+    assert blob_metadata(service, uploaded.url) == {"upload_status": "completed", "name": "m", "version": "1"}
 
 
 def _sparse_file(path: Path, size: int) -> Path:
@@ -179,7 +202,7 @@ def test_large_file_goes_as_blocks(tmp_path, connect, service):
     _sparse_file(folder / "huge.bin", 70 * MiB)
     (folder / "small.txt").write_text("small")
     client, wire = connect()
-    uri = upload_asset_files(client, folder, asset_type="data", name="big", version="1")
+    uri = upload_data(client, folder, "big")
 
     blocks = wire.calls("PUT", comp="block")
     assert len(blocks) == -(-70 * MiB // BLOCK_SIZE) == 18
@@ -188,7 +211,7 @@ def test_large_file_goes_as_blocks(tmp_path, connect, service):
     assert [r.url.path.rsplit("/", 1)[1] for r in wire.calls("PUT", comp=None)] == ["small.txt"]
     expected = hashlib.sha256((folder / "huge.bin").read_bytes()).hexdigest()
     assert hashlib.sha256(blob_bytes(service, uri + "/huge.bin")).hexdigest() == expected
-    order = [(r.method, _comp(r)) for r, _ in wire.exchanges if r.url.host == "blob.ml.invalid"]
+    order = [(r.method, _comp(r)) for r, _ in wire.exchanges if r.url.host.endswith("blob.ml.invalid")]
     assert order[0] == ("HEAD", None) and order[-1] == ("PUT", "metadata")
 
 
@@ -199,13 +222,13 @@ def test_killed_upload_never_looks_complete_and_a_retry_finishes(tmp_path, conne
     _sparse_file(folder / "weights.bin", 70 * MiB)
     client, wire = connect(kill_after_blocks=5)
     with pytest.raises(Killed):
-        upload_asset_files(client, folder, asset_type="models", name="ckpt", version="1")
+        upload_data(client, folder, "ckpt")
     assert wire.calls("PUT", comp="metadata") == [] and wire.calls("PUT", comp="blocklist") == []
     indicator_url = str(wire.calls("HEAD")[0].url)
     assert (blob_metadata(service, indicator_url) or {}).get("upload_status") != "completed"
 
     retry, wire2 = connect()
-    uri = upload_asset_files(retry, folder, asset_type="models", name="ckpt", version="1")
+    uri = upload_data(retry, folder, "ckpt")
     assert len(wire2.calls("PUT", comp="block")) == 18
     assert blob_metadata(service, uri + "/a-first.txt")["upload_status"] == "completed"
     assert blob_bytes(service, uri + "/weights.bin") == (folder / "weights.bin").read_bytes()
@@ -215,7 +238,7 @@ def test_sas_signature_is_never_printed(tmp_path, connect, caplog, capsys):
     folder = make_folder(tmp_path / "s", {"f.txt": b"f"})
     client, wire = connect()
     with caplog.at_level(logging.DEBUG):
-        upload_asset_files(client, folder, asset_type="data", name="s", version="1")
+        upload_data(client, folder, "s")
     signature = parse_qs(wire.calls("HEAD")[0].url.query.decode())["sig"][0]
     captured = capsys.readouterr()
     assert caplog.records  # the client did log its requests
@@ -262,7 +285,7 @@ def test_upload_with_the_bar_drawn(tmp_path, connect, service, monkeypatch):
     monkeypatch.setattr("sys.stderr", drawn)
     monkeypatch.setattr("cli.application._current", Application())
     client, wire = connect()
-    uri = upload_asset_files(client, folder, asset_type="data", name="bar", version="1")
+    uri = upload_data(client, folder, "bar")
     assert blob_bytes(service, uri + "/f3.bin") == bytes([3]) * (2 * MiB)
     signature = parse_qs(wire.calls("HEAD")[0].url.query.decode())["sig"][0]
     assert "Uploading bar" in drawn.getvalue() and signature not in drawn.getvalue()

@@ -14,6 +14,7 @@ from cli.operations import assets, component, compute, data, datastore, environm
 from tests.conftest import REPO
 
 SPECS = REPO / "tests" / "rest" / "specs"
+WS_PATH = f"/subscriptions/{LOCAL_SUBSCRIPTION}/resourceGroups/{LOCAL_RESOURCE_GROUP}/providers/Microsoft.MachineLearningServices/workspaces/local"
 
 
 class CheckedTransport(LocalTransport):
@@ -68,11 +69,16 @@ def test_versioned_assets(client, transport, tmp_path):
     assets.set_archived(client, "data", "d", None, None, True)
     assets.update(client, "models", created[3]["name"], created[3]["version"], None, ["description=x"])
     assert assets.create(client, "data", {"name": "d", "type": "uri_file", "path": "https://x.invalid/f.csv"})["version"] == "2"
-    uploads = [e.split("/workspaces/local/")[1] for e in transport.exchanges if e.endswith("/startPendingUpload")]
-    assert uploads == [  # every local path, and only those; a build context travels as data
-        "data/d/versions/1/startPendingUpload", "data/table/versions/2/startPendingUpload",
-        "models/pickled/versions/1/startPendingUpload", "models/triton-densenet/versions/1/startPendingUpload",
-        "data/docker-env/versions/2/startPendingUpload"]
+    assert not [e for e in transport.exchanges if e.endswith("/startPendingUpload")]  # codes only
+    secrets = [e for e in transport.exchanges if e.endswith("/listSecrets")]
+    assert secrets == [f"POST {WS_PATH}/datastores/workspaceblobstore/listSecrets"] * 5  # one per local path
+    indicators = [e.split(" /workspaceblobstore/")[1] for e in transport.exchanges if e.startswith("HEAD ")]
+    assert [i.split("/", 2)[2].split("/")[0] for i in indicators] == [  # LocalUpload/<hash>/<file or folder>
+        "f.csv", "mltable", "model.pkl", "mlflow-model", "docker"], indicators
+    paths = [assets.show(client, k, n, v).get("path") for k, n, v in (("data", "d", "1"), ("models", "pickled", "1"))]
+    assert all(p.startswith("azureml://") and "/datastores/workspaceblobstore/paths/LocalUpload/" in p for p in paths)
+    build = assets.show(client, "environments", "docker-env", "2")["build"]["path"]
+    assert build.startswith("https://local.blob.ml.invalid/workspaceblobstore/LocalUpload/") and build.endswith("/")
 
 
 def test_components(client):

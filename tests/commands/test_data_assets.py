@@ -7,7 +7,7 @@ import re
 from tests.commands.asset_cli import WS, ml_fails, ml_json, ml_ok
 
 UPLOADED = re.compile(r"^azureml://subscriptions/0{8}-0{4}-0{4}-0{4}-0{12}/resourcegroups/local/workspaces/local/"
-                      r"datastores/workspaceblobstore/paths/LocalUpload/[0-9a-f-]{36}/")
+                      r"datastores/workspaceblobstore/paths/LocalUpload/[0-9a-f]{64}/")
 
 
 def _file(tmp_path, name="sample.csv", text="a,b\n1,2\n"):

@@ -56,7 +56,7 @@ def test_environment_from_flags(tmp_path):
     conda = ml_json("environment", "create", "-n", "py", "-i", "python:3.11-slim", "-c", str(SPECS / "conda.yml"))
     assert conda["version"] == "2" and isinstance(conda["conda_file"], dict)
     built = ml_json("environment", "create", "-n", "docker", "-v", "1", "-b", str(SPECS / "docker"))
-    assert built["build"]["dockerfile_path"] == "Dockerfile" and built["build"]["path"].endswith("/docker")
+    assert built["build"]["dockerfile_path"] == "Dockerfile" and built["build"]["path"].endswith("/docker/")  # the SDK's trailing slash
     from_file = ml_json("environment", "create", "-f", str(SPECS / "env_conda.yml"), "--set", "version=9")
     assert from_file["version"] == "9"
     ml_ok("environment", "archive", "-n", "py", "-v", "2")

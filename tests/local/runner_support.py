@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 
 from cli.client.resources import WorkspaceId
-from cli.client.uploads import upload_asset_files, upload_code
+from cli.client.datastore_upload import upload_to_datastore
+from cli.client.uploads import upload_code
 from cli.client.workspace_client import WorkspaceClient
 from cli.local.runner.state import TERMINAL, JobFolder, alive, read_info
 from cli.local.service import LocalWorkspaceService
@@ -36,8 +37,8 @@ class LocalJobs:
         uploads = {}
         for input_name, value in (spec.get("inputs") or {}).items():
             if isinstance(value, dict) and is_local_path(value.get("path")):
-                uploads[value["path"]] = upload_asset_files(self.client, value["path"], asset_type="data",
-                                                            name=f"{name}-{input_name}", version="1")
+                uploads[value["path"]] = upload_to_datastore(self.client, value["path"], name=f"{name}-{input_name}",
+                                                             version="1").uri
         if spec.get("code"):
             uploads[spec["code"]] = upload_code(self.client, spec["code"])
         refs = ReferenceResolver(WORKSPACE.arm_id, uploads=uploads)

@@ -45,11 +45,12 @@ def test_put_blob_head_metadata_get(client, service):
     assert client.head(f"{blob_uri}/src/other.py?{sas}").status_code == 404
 
 
-def test_data_and_model_pending_uploads(client):
+def test_only_code_versions_have_pending_uploads(raw_client):
+    # As in the REST contract: data and model files go to a datastore (listSecrets) instead.
     for family in ("data", "models"):
-        blob_uri, sas = pending_upload(client, family, "thing", "3")
-        put = client.put(f"{blob_uri}/f.csv?{sas}", content=b"a,b\n", headers={"x-ms-blob-type": "BlockBlob"})
-        assert put.status_code == 201
+        r = raw_client.post(url(f"{family}/thing/versions/3/startPendingUpload"),
+                        json={"pendingUploadType": "TemporaryBlobReference"})
+        assert r.status_code == 404, r.text
 
 
 def _tampered(sas: str, **changes: str) -> str:

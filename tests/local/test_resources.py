@@ -73,6 +73,8 @@ def test_job_lifecycle(client, monkeypatch):
 def test_datastores(client):
     default = client.get(url("datastores", isDefault="true")).json()["value"]
     assert [d["name"] for d in default] == ["workspaceblobstore"]
+    # Key-based, as Azure's usual default store, so that clients ask listSecrets for access.
+    assert default[0]["properties"]["credentials"] == {"credentialsType": "AccountKey"}
     body = {"properties": {"datastoreType": "AzureBlob", "accountName": "acct", "containerName": "c",
                            "credentials": {"credentialsType": "AccountKey",
                                            "secrets": {"secretsType": "AccountKey", "key": "s3cret"}}}}
@@ -85,6 +87,24 @@ def test_datastores(client):
     assert [d["name"] for d in client.get(url("datastores", isDefault="false")).json()["value"]] == ["mine"]
     assert client.delete(url("datastores/mine")).status_code == 200
     assert client.delete(url("datastores/workspaceblobstore")).status_code == 400
+
+
+def test_an_identity_based_default_from_an_older_version_becomes_key_based(tmp_path):
+    from cli.local.service import LocalWorkspaceService
+
+    first = LocalWorkspaceService(tmp_path / "home", "local")
+    ds_id = first.arm_id("datastores", "workspaceblobstore")
+    record = first.store.get(ds_id)
+    old = {**record.body, "properties": {**record.body["properties"], "credentials": {"credentialsType": "None"}}}
+    with first.store.transaction() as conn:
+        first.store.upsert(conn, ds_id, "datastores", first.workspace_id, "workspaceblobstore", old)
+    first.store.close()
+    again = LocalWorkspaceService(tmp_path / "home", "local")
+    try:
+        props = again.store.get(ds_id).body["properties"]
+        assert props["credentials"] == {"credentialsType": "AccountKey"} and props["isDefault"] is True
+    finally:
+        again.store.close()
 
 
 def test_default_datastore_secret_is_a_working_sas(client):

@@ -62,7 +62,7 @@ def test_inputs_in_each_mode_and_distinct_outputs(jobs):
 
     def original(mode: str) -> set[str]:
         uri = jobs.get(f"io-{mode}")["properties"]["inputs"]["folder"]["uri"]
-        return {p.name for p in jobs.service.blobs.path("workspaceblobstore", uri.split("/workspaceblobstore/", 1)[1]
+        return {p.name for p in jobs.service.blobs.path("workspaceblobstore", uri.split("/workspaceblobstore/paths/", 1)[1]
                                                          .rstrip("/")).iterdir()}
 
     # every job uploaded the same folder, so they share one original: only `direct` may change it
@@ -77,7 +77,7 @@ def test_read_only_input_never_changes_the_original(jobs):
     jobs.submit("io.yml", "io-ro-only")
     assert jobs.wait("io-ro-only")["properties"]["status"] == "Completed"
     uri = jobs.get("io-ro-only")["properties"]["inputs"]["folder"]["uri"]
-    folder = jobs.service.blobs.path("workspaceblobstore", uri.split("/workspaceblobstore/", 1)[1].rstrip("/"))
+    folder = jobs.service.blobs.path("workspaceblobstore", uri.split("/workspaceblobstore/paths/", 1)[1].rstrip("/"))
     assert sorted(p.name for p in folder.iterdir()) == ["one.txt", "two.txt"]
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from typing import Iterable, Optional
+from typing import Dict, Iterable, Optional, Tuple
 
 import httpx
 
@@ -24,8 +25,8 @@ class AzureTransport(httpx.HTTPTransport):
         self._credential = credential
         self.scope = scope
         self.hosts = frozenset(h.lower() for h in hosts)
-        self._token: Optional[str] = None
-        self._expires_on = 0.0
+        self._tokens: Dict[str, Tuple[str, float]] = {}  # scope -> (token, expires_on)
+        self._lock = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if self.wants_token(request.url):
@@ -35,20 +36,26 @@ class AzureTransport(httpx.HTTPTransport):
     def wants_token(self, url: httpx.URL) -> bool:
         return url.host.lower() in self.hosts and "sig" not in url.params
 
-    def token(self) -> str:
-        """A management token, cached until REFRESH_MARGIN seconds before it expires."""
-        if self._token is None or time.time() >= self._expires_on - REFRESH_MARGIN:
-            access = self._get_token()
-            self._token, self._expires_on = access.token, float(access.expires_on)
-        return self._token
+    def token(self, scope: Optional[str] = None) -> str:
+        """A token for `scope` (default: management), cached until REFRESH_MARGIN seconds before it expires.
 
-    def _get_token(self):
+        Other scopes (storage, for identity-based datastores) come from the same credential."""
+        scope = scope or self.scope
+        with self._lock:  # upload threads ask at once; one of them fetches
+            token, expires_on = self._tokens.get(scope, (None, 0.0))
+            if token is None or time.time() >= expires_on - REFRESH_MARGIN:
+                access = self._get_token(scope)
+                token, expires_on = access.token, float(access.expires_on)
+                self._tokens[scope] = (token, expires_on)
+            return token
+
+    def _get_token(self, scope: str):
         try:
             if self._credential is None:
                 from azure.identity import DefaultAzureCredential  # slow import: only when Azure is used
 
                 self._credential = DefaultAzureCredential()
-            return self._credential.get_token(self.scope)
+            return self._credential.get_token(scope)
         except ImportError:
             raise AuthenticationError("azure-identity is not installed", hint="pip install azure-identity") from None
         except Exception as exc:

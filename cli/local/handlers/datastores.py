@@ -7,11 +7,15 @@ from cli.local.handlers.common import envelope, order, page, system_data
 from cli.local.http import ApiError, Call, json_response, not_found
 
 
+DEFAULT_CREDENTIALS = {"credentialsType": "AccountKey"}  # the key itself is never stored nor shown
+
+
 def default_datastore_body(workspace: str) -> dict:
-    """The `workspaceblobstore` resource: identity-based, served by the local blob plane."""
+    """The `workspaceblobstore` resource, served by the local blob plane. Key-based like Azure's usual
+    default store, so clients ask listSecrets for access, which answers a container SAS."""
     props = {"datastoreType": "AzureBlob", "isDefault": True, "accountName": workspace,
              "containerName": ids.DEFAULT_DATASTORE, "endpoint": ids.BLOB_ENDPOINT_SUFFIX, "protocol": "https",
-             "credentials": {"credentialsType": "None"}, "subscriptionId": ids.SUBSCRIPTION,
+             "credentials": DEFAULT_CREDENTIALS, "subscriptionId": ids.SUBSCRIPTION,
              "resourceGroup": ids.RESOURCE_GROUP, "serviceDataAccessAuthIdentity": "None",
              "description": "Local workspace blob store", "tags": {}, "properties": {}}
     return envelope(f"{ids.workspace_id(workspace)}/datastores/{ids.DEFAULT_DATASTORE}", "datastores",

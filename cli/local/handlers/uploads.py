@@ -1,4 +1,7 @@
-"""startPendingUpload: a SAS-signed blob prefix to upload an asset's files to before its version PUT."""
+"""startPendingUpload of code versions: a SAS-signed blob prefix to upload a code snapshot to before its version PUT.
+
+Workspaces have no such operation for data or models: their files go to a datastore (listSecrets).
+"""
 
 from __future__ import annotations
 
@@ -37,6 +40,5 @@ def start_pending_upload(call: Call):
 
 
 def register(router) -> None:
-    for family in ("codes", "data", "models"):
-        router.add(ids.MANAGEMENT_HOST, "POST", "{WS}/" + family + "/{name}/versions/{version}/startPendingUpload",
-                   start_pending_upload)
+    router.add(ids.MANAGEMENT_HOST, "POST", "{WS}/codes/{name}/versions/{version}/startPendingUpload",
+               start_pending_upload)
