@@ -21,8 +21,6 @@ from cli.spec.loader import load_spec  # noqa: E402
 
 BODIES = Path(__file__).parent / "sdk_bodies"
 CONTRACT = Path(__file__).resolve().parents[3] / "shared" / "azureml-rest" / "contract"
-if not CONTRACT.is_dir():
-    CONTRACT = Path("/work/shared/azureml-rest/contract")
 MODULES = {"data": data, "model": model, "env": environment, "component": component,
            "compute": compute, "datastore": datastore, "job": job}
 # request body model per family (operations.json: PUT on the workspace resource path)
