@@ -168,7 +168,7 @@ def make_client(target: WorkspaceTarget, *, credential=None, env: Mapping[str, s
         from cli.local.service import LocalWorkspaceService
 
         service = LocalWorkspaceService(target.home or local_home(env), target.workspace.workspace)
-        return WorkspaceClient(LOCAL_BASE_URL, target.workspace, LocalTransport(service))
+        return WorkspaceClient(LOCAL_BASE_URL, target.workspace, LocalTransport(service), target=target)
     from urllib.parse import urlsplit
 
     from cli.client.transports.azure import AzureTransport
@@ -178,4 +178,4 @@ def make_client(target: WorkspaceTarget, *, credential=None, env: Mapping[str, s
     if not host:
         raise UsageError(f"AZUREML_DEV_URL_MFE={base_url!r} is not a URL")
     transport = AzureTransport(credential, hosts=(host,))
-    return WorkspaceClient(base_url, target.workspace, transport, credential)
+    return WorkspaceClient(base_url, target.workspace, transport, credential, target=target)

@@ -63,12 +63,13 @@ class WorkspaceClient:
 
     def __init__(self, base_url: str, workspace: WorkspaceId, transport, credential=None, *,
                  api_version: str = API_VERSION, sleep: Callable[[float], None] = time.sleep,
-                 max_retries: int = MAX_RETRIES, timeout: float = 60.0):
+                 max_retries: int = MAX_RETRIES, timeout: float = 60.0, target=None):
         import httpx
 
         _mask_library_logs()
         self.base_url = base_url.rstrip("/")
         self.workspace = workspace
+        self.target = target  # the WorkspaceTarget it serves (kind, home), when made by make_client
         # The management-plane token is the transport's business; this one serves other
         # audiences (endpoint invocation with AAD tokens).
         self.credential = credential

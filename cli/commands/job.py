@@ -26,14 +26,14 @@ def _detach(name: str) -> int:
     return 130
 
 
-def _follow(client, target, name: str):
+def _follow(client, name: str):
     """Stream `name`; Ctrl-C leaves the job running."""
     from cli.application import current
     from cli.operations.job_stream import stream
 
     app = current()
     try:
-        return stream(client, name, local=target.kind == "local", info=app.info)
+        return stream(client, name, info=app.info)
     except KeyboardInterrupt:
         return _detach(name)
 
@@ -57,7 +57,7 @@ def _load(file: Path, overrides, skip_validation: bool) -> dict:
 
 @app.command("create", help="Create a job from a spec: local code and inputs are uploaded first.")
 @on_workspace
-def create(client, target, file: Path = FileOption,
+def create(client, file: Path = FileOption,
            name: Optional[str] = typer.Option(None, "--name", "-n", help="Job name (default: generated).", show_default=False),
            set_: SetValues = SetList, stream: bool = Stream,
            save_as: Optional[Path] = typer.Option(None, "--save-as", "-a", help="Also write the created job as YAML here.", show_default=False),
@@ -72,7 +72,7 @@ def create(client, target, file: Path = FileOption,
     if not stream:
         app.emit(created)
         return 0
-    followed = _follow(client, target, created["name"])
+    followed = _follow(client, created["name"])
     if isinstance(followed, int):
         return followed
     app.emit(followed)
@@ -92,11 +92,11 @@ def _save(job: dict, path: Path) -> None:
 
 @app.command("show", help="Show a job (a local workspace adds its latest MLflow metrics).")
 @on_workspace
-def show(client, target, name: str = NameOption) -> None:
+def show(client, name: str = NameOption) -> None:
     from cli.application import current
     from cli.operations import job
 
-    current().emit(job.show(client, name, home=target.home if target.kind == "local" else None))
+    current().emit(job.show(client, name))
 
 
 @app.command("list", help="List jobs, newest first.")
@@ -120,11 +120,11 @@ def list_(client,
 
 @app.command("stream", help="Print a job's logs until it ends; exit 8 if it failed or was canceled.")
 @on_workspace
-def stream(client, target, name: str = NameOption):
+def stream(client, name: str = NameOption):
     from cli.operations import job
 
     job.get_body(client, name)
-    followed = _follow(client, target, name)
+    followed = _follow(client, name)
     return followed if isinstance(followed, int) else 0
 
 

@@ -111,11 +111,12 @@ def get_body(client, name: str) -> dict:
                                     hint="ml job list shows the jobs there are") from None
 
 
-def show(client, name: str, *, home: Optional[Path] = None) -> dict:
+def show(client, name: str) -> dict:
     """The job as az prints it; a local workspace adds the job's latest MLflow metrics."""
     from cli.rest.job import from_rest
 
     shown = from_rest(get_body(client, name))
+    home = client.target.home if getattr(client.target, "kind", None) == "local" else None
     if home is not None:
         metrics = _local_metrics(home, client.workspace.workspace, name)
         if metrics:

@@ -119,12 +119,14 @@ def poll_delays(local: bool):
         yield 2 + 58 / (1 + math.exp(-(elapsed - 300) / 60))
 
 
-def stream(client, job: str, *, local: bool, info: Callable[[str], None],
+def stream(client, job: str, *, info: Callable[[str], None], local: bool | None = None,
            write: Callable[[str], None] = None, sleep: Callable[[float], None] = time.sleep) -> dict:
     """Print the job's logs until it ends; returns the final job body, raises JobFailedError if it failed."""
     from cli.rest.job import from_rest
 
     write = write or _stdout
+    if local is None:  # a local job is polled often: it may well end within a second
+        local = getattr(client.target, "kind", None) == "local"
     body = client.get(client.workspace.job(job)) or {}
     info(f"RunId: {job}")
     services = (body.get("properties") or {}).get("services") or {}
