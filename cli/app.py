@@ -51,18 +51,18 @@ def split_global_options(argv: List[str]) -> tuple[Application, List[str]]:
 
 
 def _expand_set_values(argv: List[str]) -> List[str]:
-    """az takes `--set a=1 b=2`; Click takes one value per flag, so repeat the flag."""
+    """az takes `--set a=1 b=2` and `--tags k=v k2=v2`; Click takes one value per flag, so repeat it."""
     result: List[str] = []
     index = 0
     while index < len(argv):
         token = argv[index]
         index += 1
         result.append(token)
-        if token == "--set" and index < len(argv):
+        if token in ("--set", "--tags") and index < len(argv):
             result.append(argv[index])
             index += 1
             while index < len(argv) and "=" in argv[index] and not argv[index].startswith("-"):
-                result += ["--set", argv[index]]
+                result += [token, argv[index]]
                 index += 1
     return result
 

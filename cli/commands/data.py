@@ -12,7 +12,7 @@ from cli.commands.options import group_app
 from cli.commands.asset_verbs import add_asset_verbs
 from cli.commands.validate_verb import add_validate
 from cli.commands.workspace_options import (Datastore, NoWait, OptionalFile, OptionalName, SetList, SetValues,
-                                            VersionOption, on_workspace)
+                                            VersionOption, Tags, on_workspace)
 
 app = group_app()
 add_validate(app, "data")
@@ -26,10 +26,11 @@ def create(client, file: Optional[Path] = OptionalFile, name: Optional[str] = Op
            path: Optional[str] = typer.Option(None, "--path", "-p", help="Local file/folder or URI.", show_default=False),
            type_: Optional[str] = typer.Option(None, "--type", "-t", help="uri_file, uri_folder (default) or mltable.", show_default=False),
            description: Optional[str] = typer.Option(None, "--description", "-d", show_default=False),
-           datastore: Optional[str] = Datastore, set_: SetValues = SetList, no_wait: bool = NoWait) -> None:
+           datastore: Optional[str] = Datastore, set_: SetValues = SetList, no_wait: bool = NoWait,
+           tags: SetValues = Tags) -> None:
     from cli.application import current
     from cli.operations import data, specs
 
-    flags = {"name": name, "version": version, "path": path, "type": type_, "description": description}
+    flags = {"name": name, "version": version, "tags": tags, "path": path, "type": type_, "description": description}
     spec = specs.from_file_and_flags("data", file, set_ or (), flags, required=("name", "path"))
     current().emit(data.create(client, spec, datastore))

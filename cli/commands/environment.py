@@ -12,7 +12,7 @@ from cli.commands.options import group_app
 from cli.commands.asset_verbs import add_asset_verbs
 from cli.commands.validate_verb import add_validate
 from cli.commands.workspace_options import (Datastore, Description, NoWait, OptionalFile, OptionalName, SetList,
-                                            SetValues, VersionOption, on_workspace)
+                                            SetValues, VersionOption, Tags, on_workspace)
 
 app = group_app()
 add_validate(app, "environment")
@@ -29,11 +29,12 @@ def create(client, file: Optional[Path] = OptionalFile, name: Optional[str] = Op
            dockerfile_path: Optional[str] = typer.Option(None, "--dockerfile-path", "-d", help="Dockerfile inside the context (default Dockerfile).", show_default=False),
            os_type: Optional[str] = typer.Option(None, "--os-type", help="linux or windows.", show_default=False),
            description: Optional[str] = Description, datastore: Optional[str] = Datastore,
-           set_: SetValues = SetList, no_wait: bool = NoWait) -> None:
+           set_: SetValues = SetList, no_wait: bool = NoWait,
+           tags: SetValues = Tags) -> None:
     from cli.application import current
     from cli.operations import environment, specs
 
-    flags = {"name": name, "version": version, "description": description,
+    flags = {"name": name, "version": version, "tags": tags, "description": description,
              **environment.spec_from_flags(image, conda_file, build_context, dockerfile_path, os_type,
                                               with_file=file is not None)}
     spec = specs.from_file_and_flags("environment", file, set_ or (), flags)

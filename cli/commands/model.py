@@ -12,7 +12,7 @@ from cli.commands.options import group_app
 from cli.commands.asset_verbs import add_asset_verbs
 from cli.commands.validate_verb import add_validate
 from cli.commands.workspace_options import (Datastore, Description, LabelOption, NameOption, NoWait, OptionalFile,
-                                            OptionalName, SetList, SetValues, VersionOption, on_workspace)
+                                            OptionalName, SetList, SetValues, VersionOption, Tags, on_workspace)
 
 app = group_app()
 add_validate(app, "model")
@@ -27,11 +27,12 @@ def create(client, file: Optional[Path] = OptionalFile, name: Optional[str] = Op
            type_: Optional[str] = typer.Option(None, "--type", "-t", help="custom_model (default), mlflow_model or triton_model.", show_default=False),
            stage: Optional[str] = typer.Option(None, "--stage", "-s", show_default=False),
            description: Optional[str] = Description, datastore: Optional[str] = Datastore,
-           set_: SetValues = SetList, no_wait: bool = NoWait) -> None:
+           set_: SetValues = SetList, no_wait: bool = NoWait,
+           tags: SetValues = Tags) -> None:
     from cli.application import current
     from cli.operations import model, specs
 
-    flags = {"name": name, "version": version, "path": path, "type": type_, "stage": stage, "description": description}
+    flags = {"name": name, "version": version, "tags": tags, "path": path, "type": type_, "stage": stage, "description": description}
     spec = specs.from_file_and_flags("model", file, set_ or (), flags, required=("name", "path"))
     current().emit(model.create(client, spec, datastore))
 

@@ -44,6 +44,7 @@ Yes = typer.Option(False, "--yes", "-y", help="Do not prompt for confirmation.")
 Description = typer.Option(None, "--description", help="Description.", show_default=False)
 Datastore = typer.Option(None, "--datastore", help="Datastore to upload local files to.", show_default=False)
 SetValues = Optional[List[str]]
+Tags = typer.Option(None, "--tags", help="Tags: --tags key=value [key=value ...] (repeatable).", show_default=False)
 
 
 def on_workspace(verb):

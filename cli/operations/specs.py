@@ -30,7 +30,10 @@ def from_file_and_flags(group: str, file: Optional[Path], overrides: Sequence[st
     if not file and overrides:
         raise UsageError("--set needs a spec file (-f)")
     for key, value in flags.items():
-        if value is None:
+        if value is None or value == []:
+            continue
+        if key == "tags":
+            data["tags"] = {**(data.get("tags") or {}), **parse_tags(value)}
             continue
         data[key] = local_flag_path(value) if key in ("path", "conda_file") else value
     missing = [key for key in required if not data.get(key)]
@@ -40,6 +43,17 @@ def from_file_and_flags(group: str, file: Optional[Path], overrides: Sequence[st
     if data.get("version") is not None:
         data["version"] = str(data["version"])
     return data
+
+
+def parse_tags(pairs: Sequence[str]) -> dict:
+    """`--tags team=ml owner=me` as az takes it; a bare key gets an empty value."""
+    tags = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        if not key:
+            raise UsageError(f"--tags {pair}: expected key=value")
+        tags[key] = value
+    return tags
 
 
 def local_flag_path(value: str) -> str:

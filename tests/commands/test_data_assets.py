@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from tests.commands.asset_cli import WS, ml_fails, ml_json, ml_ok
+from tests.conftest import run_ml
 
 UPLOADED = re.compile(r"^azureml://subscriptions/0{8}-0{4}-0{4}-0{4}-0{12}/resourcegroups/local/workspaces/local/"
                       r"datastores/workspaceblobstore/paths/LocalUpload/[0-9a-f]{64}/")
@@ -114,3 +115,12 @@ def test_errors_exit_codes(tmp_path):
         f"ml: error: local path 'missing.csv' does not exist (looked for {tmp_path / 'missing.csv'})\n"
     assert ml_fails(2, "data", "list", "--include-archived", "--archived-only") == \
         "ml: error: give --include-archived or --archived-only, not both\n"
+
+
+def test_tags_flag_takes_several_pairs_as_az_does(tmp_path):
+    (tmp_path / "d.csv").write_text("a\n1\n")
+    tags = ml_json("data", "create", "-n", "tagged", "-p", str(tmp_path / "d.csv"), "-t", "uri_file",
+                   "--tags", "team=ml", "owner=me", "--query", "tags")
+    assert tags == {"team": "ml", "owner": "me"}
+    bad = run_ml("data", "create", "-n", "tagged", "-p", str(tmp_path / "d.csv"), "--tags", "=x")
+    assert bad.returncode == 2 and bad.stderr == "ml: error: --tags =x: expected key=value\n"
