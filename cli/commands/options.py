@@ -15,5 +15,6 @@ SpecFile = Path
 
 
 def group_app() -> typer.Typer:
-    """A command group's Typer app: help when called bare, no shell-completion options."""
-    return typer.Typer(no_args_is_help=True, add_completion=False)
+    """A command group's Typer app: help when called bare, no shell-completion options, plain help
+    text (rich-formatted help would import rich on every `--help`)."""
+    return typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None)

@@ -11,7 +11,8 @@ SPEC_SUFFIXES = (".yml", ".yaml")
 
 
 def register(root: typer.Typer) -> None:
-    @root.command("validate", help="Validate spec files and folders (family inferred per file); exit non-zero if any is invalid.")
+    @root.command("validate", short_help="Validate many spec files and folders at once.",
+                  help="Validate spec files and folders (family inferred per file); exit non-zero if any is invalid.")
     def validate(
         paths: List[Path] = typer.Argument(..., help="Spec files or folders (searched for *.yml, *.yaml).", show_default=False),
         set_: Optional[List[str]] = typer.Option(None, "--set", help="Override a value in every spec: --set key.path=value.", show_default=False),
