@@ -7,12 +7,11 @@ from typing import Optional
 
 import typer
 
-from cli.commands.options import group_app
-
 from cli.commands.asset_verbs import add_asset_verbs
+from cli.commands.options import group_app
 from cli.commands.validate_verb import add_validate
 from cli.commands.workspace_options import (Datastore, Description, LabelOption, NameOption, NoWait, OptionalFile,
-                                            OptionalName, SetList, SetValues, VersionOption, Tags, on_workspace)
+                                            OptionalName, SetList, SetValues, Tags, VersionOption, on_workspace)
 
 app = group_app()
 add_validate(app, "model")

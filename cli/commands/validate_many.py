@@ -7,8 +7,6 @@ from typing import List, Optional
 
 import typer
 
-SPEC_SUFFIXES = (".yml", ".yaml")
-
 
 def register(root: typer.Typer) -> None:
     @root.command("validate", short_help="Validate many spec files and folders at once.",

@@ -10,10 +10,12 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
-from typing import List, Optional
+from typing import Optional
 
 import typer
 
+from cli.commands.options import SetOption as SetList  # noqa: F401 (the verbs import it from here)
+from cli.commands.options import SetValues  # noqa: F401
 from cli.errors import MLError, UsageError
 
 _WORKSPACE_PARAMS = [
@@ -35,7 +37,6 @@ OptionalName = typer.Option(None, "--name", "-n", help="Name (overrides the spec
 VersionOption = typer.Option(None, "--version", "-v", help="Version.", show_default=False)
 LabelOption = typer.Option(None, "--label", "-l", help="Label instead of a version: latest.", show_default=False)
 OptionalFile = typer.Option(None, "--file", "-f", help="Local path to the YAML spec.", show_default=False)
-SetList = typer.Option(None, "--set", help="Set a value: --set key.path=value (repeatable).", show_default=False)
 MaxResults = typer.Option(None, "--max-results", "-r", min=1, help="Return at most this many.", show_default=False)
 IncludeArchived = typer.Option(False, "--include-archived", help="List archived resources too.")
 ArchivedOnly = typer.Option(False, "--archived-only", help="List only archived resources.")
@@ -43,7 +44,6 @@ NoWait = typer.Option(False, "--no-wait", help="Do not wait for the long-running
 Yes = typer.Option(False, "--yes", "-y", help="Do not prompt for confirmation.")
 Description = typer.Option(None, "--description", help="Description.", show_default=False)
 Datastore = typer.Option(None, "--datastore", help="Datastore to upload local files to.", show_default=False)
-SetValues = Optional[List[str]]
 Tags = typer.Option(None, "--tags", help="Tags: --tags key=value [key=value ...] (repeatable).", show_default=False)
 
 
