@@ -16,6 +16,7 @@ from cli.spec.families import Family, FamilyError, choose_family, schema_store
 from cli.spec.overrides import OverrideError, apply_override, parse_override
 from cli.spec.paths import display_name, is_local_path, missing, resolve_local, resolve_paths
 from cli.spec.references import MalformedReference, is_reference, parse_reference
+from cli.spec.typos import drop_explained
 from cli.spec.yaml_source import SourceMap, YamlSourceError, parse_yaml
 
 
@@ -94,17 +95,18 @@ class _Checker:
         reference_findings = _check_references(data)
         bad_references = {f.path for f in reference_findings}
         issues = [i for i in _validator().validate(data, family.schema_file) if i.path not in bad_references]
-        for issue in issues:
+        spec = Spec(file, family, data, smap)
+        findings = reference_findings + resolve_paths(data, file.resolve().parent) + rules.check(family.name, data)
+        findings += self._load_includes(spec, stack)
+        findings += _check_bindings(spec)
+        kept = {id(item) for item in drop_explained(issues + findings, data)}
+        for issue in (i for i in issues if id(i) in kept):
             override = next((text for key, text in overridden if issue.path[: len(key)] == key), None)
             if override is not None:
                 self.diagnostics.append(Diagnostic(f"--set {override}", 0, 0, issue.message, issue.path))
             else:
                 self.report(smap, issue.path, issue.message, at_key=issue.at_key)
-        spec = Spec(file, family, data, smap)
-        findings = reference_findings + resolve_paths(data, file.resolve().parent) + rules.check(family.name, data)
-        findings += self._load_includes(spec, stack)
-        findings += _check_bindings(spec)
-        for finding in findings:
+        for finding in (f for f in findings if id(f) in kept):
             self.report(smap, finding.path, finding.message, severity=finding.severity)
         return spec
 

@@ -83,12 +83,7 @@ def parse_yaml(text: str | bytes, file: str) -> tuple[object, SourceMap]:
     try:
         nodes = list(yaml.compose_all(text, Loader=loader))
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = exc.problem or exc.context or "invalid YAML"
-        if _char_at(text, line, col) == "\t" or "tab" in problem.lower():
-            problem = "a tab character where YAML expects spaces; indent with spaces"
-        raise _fail(file, line, col, f"YAML syntax error: {problem}") from None
+        raise _syntax_error(exc, text, file) from None
     except yaml.YAMLError as exc:
         raise _fail(file, 1, 1, f"YAML error: {exc}") from None
     except RecursionError:
@@ -105,6 +100,50 @@ def parse_yaml(text: str | bytes, file: str) -> tuple[object, SourceMap]:
     if builder.diagnostics:
         raise YamlSourceError(builder.diagnostics)
     return data, builder.source_map
+
+
+_OPENERS = {"while parsing a flow sequence": "[", "while parsing a flow mapping": "{"}
+_BLOCKS = {"while parsing a block mapping": "mapping", "while parsing a block collection": "list"}
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> YamlSourceError:
+    """Where the broken construct began and where the parser gave up, from its context and problem marks.
+
+    An unclosed bracket or quote is reported where it opens (the parser only notices lines later);
+    a block mapping or list is reported where parsing stopped, naming the line the block began on.
+    """
+    problem_mark, context_mark = exc.problem_mark, exc.context_mark
+    mark = problem_mark or context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = _plain_problem(exc.problem or exc.context or "invalid YAML")
+    if _char_at(text, line, col) == "\t" or "tab" in problem.lower():
+        return _fail(file, line, col, "YAML syntax error: a tab character where YAML expects spaces; indent with spaces")
+    if context_mark is None or problem_mark is None:
+        return _fail(file, line, col, f"YAML syntax error: {problem}")
+    began = _pos(context_mark)
+    stopped = f"{line}:{col}"
+    opener = _OPENERS.get(exc.context)
+    if exc.context in ("while scanning a quoted scalar", "while parsing a quoted scalar"):
+        opener = _char_at(text, began.line, began.col) or '"'
+        if "file ends" not in problem and "document" not in problem:
+            return _fail(file, line, col, f"YAML syntax error: {problem} (in the string quoted at {began.line}:{began.col})")
+    if opener:
+        closed = "is never closed" if line > began.line else "is not closed where expected"
+        return _fail(file, began.line, began.col, f"'{opener}' {closed} (parsing stopped at {stopped}: {problem})")
+    block = _BLOCKS.get(exc.context)
+    if block:
+        return _fail(file, line, col, f"YAML syntax error: {problem} in the {block} that begins at {began.line}:{began.col}; check this line's indentation")
+    return _fail(file, line, col, f"YAML syntax error: {problem} ({exc.context} at {began.line}:{began.col})")
+
+
+def _plain_problem(problem: str) -> str:
+    """libyaml and PyYAML word the same problem differently; say it one way."""
+    problem = problem.replace("did not find expected ", "expected ")
+    if problem.startswith("expected ") and ", but " in problem:
+        problem = problem.split(", but ")[0]
+    problem = problem.replace("found unexpected end of stream", "the file ends first")
+    problem = problem.replace("expected key", "expected a key").replace("expected '-' indicator", "expected a '-' item")
+    return problem.replace("<block end>", "the end of the block")
 
 
 def _where_nesting_exceeds(text: str, limit: int) -> tuple[int, int]:
