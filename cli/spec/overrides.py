@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-import yaml
+from cli.spec.yaml_source import MAX_DEPTH, YamlSourceError, parse_value
 
 _INDEX = re.compile(r"^(.*?)\[(\d+)\]$")
 
@@ -27,16 +27,35 @@ def parse_override(text: str) -> tuple[tuple, object]:
         path.append(int(name) if name.isdigit() and path else name)
         if index is not None:
             path.append(index)
-    return tuple(path), _parse_value(raw)
+    value = _parse_value(raw, text)
+    if len(path) + _depth(value) > MAX_DEPTH:
+        raise OverrideError(f"--set {_shown(text)}: nesting is too deep (more than {MAX_DEPTH} levels)")
+    return tuple(path), value
 
 
-def _parse_value(raw: str):
-    """Values are YAML scalars: 2 -> int, true -> bool, null -> None, anything else stays text."""
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else raw
-    except yaml.YAMLError:
+def _parse_value(raw: str, text: str):
+    """Values are YAML: 2 -> int, true -> bool, null -> None, [a, b] -> a list; what is not YAML stays text.
+
+    They pass the guards a spec file does (size, nesting, alias expansion, duplicate keys, tags)."""
+    if not raw.strip():
         return raw
-    return value if isinstance(value, (str, int, float, bool, type(None), list, dict)) else raw
+    try:
+        return parse_value(raw, "--set")
+    except YamlSourceError as exc:
+        if exc.syntax:
+            return raw
+        raise OverrideError(f"--set {_shown(text)}: {exc.diagnostics[0].message}") from None
+
+
+def _depth(value) -> int:
+    """How deeply lists and mappings nest in a parsed value (already bounded by the parser)."""
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return 1 + max((_depth(child) for child in children), default=0) if isinstance(value, (dict, list)) else 0
+
+
+def _shown(text: str) -> str:
+    """The --set as typed, cut short when it is long (a hostile value can be megabytes)."""
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def apply_override(data: dict, path: tuple, value, text: str) -> None:

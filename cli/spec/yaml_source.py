@@ -57,9 +57,10 @@ class SourceMap:
 class YamlSourceError(Exception):
     """The text is not a YAML document we can read; carries the diagnostics."""
 
-    def __init__(self, diagnostics: list[Diagnostic]):
+    def __init__(self, diagnostics: list[Diagnostic], *, syntax: bool = False):
         super().__init__(diagnostics[0].message if diagnostics else "invalid YAML")
         self.diagnostics = diagnostics
+        self.syntax = syntax  # not YAML at all, as opposed to YAML that breaks a limit or a rule
 
 
 def _pos(mark) -> Position:
@@ -77,26 +78,49 @@ def parse_yaml(text: str | bytes, file: str) -> tuple[object, SourceMap]:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise _fail(file, 1, 1, f"not UTF-8 text (invalid byte at offset {exc.start})") from None
-    if len(text) > MAX_BYTES:
-        raise _fail(file, 1, 1, _TOO_LARGE)
-    loader = _Loader if text.count("[") + text.count("{") < _C_COMPOSER_BRACKET_LIMIT else yaml.SafeLoader
-    try:
-        nodes = list(yaml.compose_all(text, Loader=loader))
-    except yaml.MarkedYAMLError as exc:
-        raise _syntax_error(exc, text, file) from None
-    except yaml.YAMLError as exc:
-        raise _fail(file, 1, 1, f"YAML error: {exc}") from None
-    except RecursionError:
-        line, col = _where_nesting_exceeds(text, MAX_DEPTH)
-        raise _fail(file, line, col, f"YAML nesting is too deep (more than {MAX_DEPTH} levels)") from None
+    nodes = _compose(text, file)
     if not nodes or nodes[0] is None:
         raise _fail(file, 1, 1, "the file is empty; expected a YAML mapping")
     if len(nodes) > 1:
         second = nodes[1]
         p = _pos(second.start_mark) if second is not None else Position(1, 1)
         raise _fail(file, p.line, p.col, "expected one YAML document, found several ('---')")
+    return _build(nodes[0], file)
+
+
+def parse_value(text: str, where: str):
+    """One YAML value written on the command line (a `--set` value), under the guards a file gets."""
+    nodes = _compose(text, where)
+    if len(nodes) > 1:
+        error = _fail(where, 1, 1, "expected one YAML value, found several documents ('---')")
+        error.syntax = True
+        raise error
+    if not nodes or nodes[0] is None:
+        return None
+    return _build(nodes[0], where)[0]
+
+
+def _compose(text: str, file: str) -> list:
+    """The node tree of every document in `text`, within the size and nesting limits."""
+    if len(text) > MAX_BYTES:
+        raise _fail(file, 1, 1, _TOO_LARGE)
+    loader = _Loader if text.count("[") + text.count("{") < _C_COMPOSER_BRACKET_LIMIT else yaml.SafeLoader
+    try:
+        return list(yaml.compose_all(text, Loader=loader))
+    except yaml.MarkedYAMLError as exc:
+        error = _syntax_error(exc, text, file)
+    except yaml.YAMLError as exc:
+        error = _fail(file, 1, 1, f"YAML error: {exc}")
+    except RecursionError:
+        line, col = _where_nesting_exceeds(text, MAX_DEPTH)
+        raise _fail(file, line, col, f"YAML nesting is too deep (more than {MAX_DEPTH} levels)") from None
+    error.syntax = True
+    raise error
+
+
+def _build(node, file: str) -> tuple[object, SourceMap]:
     builder = _Builder(file)
-    data = builder.build(nodes[0], (), 0)
+    data = builder.build(node, (), 0)
     if builder.diagnostics:
         raise YamlSourceError(builder.diagnostics)
     return data, builder.source_map

@@ -60,3 +60,36 @@ def test_well_formed_references(text, kind, fields):
 def test_malformed_references(text, message):
     with pytest.raises(MalformedReference, match=message.replace("(", r"\(").replace(")", r"\)").replace("?", r"\?")):
         parse_reference(text)
+
+
+def _alias_bomb() -> str:
+    lists = ["&a [x, x, x, x, x, x, x, x, x, x]"]
+    lists += [f"&{chr(97 + i)} [" + ", ".join([f"*{chr(96 + i)}"] * 10) + "]" for i in range(1, 9)]
+    return "[" + ", ".join(lists) + "]"
+
+
+@pytest.mark.parametrize("value, message", [
+    ("[" * 5000 + "]" * 5000, "YAML nesting is too deep (more than 100 levels)"),
+    ("[" * 150 + "]" * 150, "YAML nesting is too deep (more than 100 levels)"),
+    (_alias_bomb(), "document expands to more than 200,000 nodes (YAML alias bomb?)"),
+    ("{a: 1, a: 2}", "duplicate key 'a' (first defined at line 1)"),
+    ("!!python/object:os.system ls", "unsupported YAML tag 'tag:yaml.org,2002:python/object:os.system'"),
+])
+def test_set_values_pass_the_guards_files_do(value, message):
+    """A --set value is YAML read with the limits a spec file gets: an error, never a RecursionError or a hang."""
+    with pytest.raises(OverrideError) as info:
+        parse_override(f"tags.x={value}")
+    assert str(info.value).startswith("--set tags.x=")
+    assert str(info.value).endswith(f": {message}")
+    assert len(str(info.value)) < 200  # the value is cut short, not echoed whole
+
+
+def test_set_key_path_and_value_together_are_bounded():
+    with pytest.raises(OverrideError, match=r"nesting is too deep \(more than 100 levels\)"):
+        parse_override(".".join(["a"] * 60) + "=" + "[" * 50 + "]" * 50)
+    assert parse_override(".".join(["a"] * 40) + "=[[1]]")[1] == [[1]]
+
+
+@pytest.mark.parametrize("raw", ["echo {a", "python train.py --x [1", "a: b: c"])
+def test_set_values_that_are_not_yaml_stay_text(raw):
+    assert parse_override(f"command={raw}") == (("command",), raw)
