@@ -1,11 +1,11 @@
-"""Computes: amlcompute, computeinstance, kubernetes, virtualmachine -> ComputeResource."""
+"""Computes: amlcompute, computeinstance, kubernetes, virtualmachine, synapsespark -> ComputeResource."""
 
 from __future__ import annotations
 
 from cli.rest.common import compact, duration_seconds, iso_duration, resource_fields
 
 _TYPES = {"amlcompute": "AmlCompute", "computeinstance": "ComputeInstance",
-          "kubernetes": "Kubernetes", "virtualmachine": "VirtualMachine"}
+          "kubernetes": "Kubernetes", "virtualmachine": "VirtualMachine", "synapsespark": "SynapseSpark"}
 _DEFAULT_SIZE = "STANDARD_DS3_V2"  # the SDK's ComputeDefaults.VMSIZE
 _IDENTITY = {"system_assigned": "SystemAssigned", "user_assigned": "UserAssigned",
              "system_assigned,user_assigned": "SystemAssigned,UserAssigned", "none": "None"}
@@ -73,6 +73,8 @@ def to_rest(spec: dict, refs=None) -> dict:
     elif kind == "kubernetes":
         compute["resourceId"] = spec.get("resource_id")
         compute["properties"] = compact({"namespace": spec.get("namespace", "default")})
+    elif kind == "synapsespark":  # attached: the pool's settings live in Synapse, only its id is sent
+        compute["resourceId"] = spec.get("resource_id")
     else:
         ssh = spec.get("ssh_settings") or {}
         compute["resourceId"] = spec.get("resource_id")

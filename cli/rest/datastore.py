@@ -1,17 +1,19 @@
-"""Datastores: azure_blob, azure_file, azure_data_lake_gen1/gen2 -> DatastoreProperties + credentials."""
+"""Datastores: azure_blob, azure_file, azure_data_lake_gen1/gen2, one_lake -> DatastoreProperties + credentials."""
 
 from __future__ import annotations
 
 from cli.rest.common import compact, resource_fields, string_values
 
 _TYPES = {"azure_blob": "AzureBlob", "azure_file": "AzureFile",
-          "azure_data_lake_gen1": "AzureDataLakeGen1", "azure_data_lake_gen2": "AzureDataLakeGen2"}
+          "azure_data_lake_gen1": "AzureDataLakeGen1", "azure_data_lake_gen2": "AzureDataLakeGen2",
+          "one_lake": "OneLake"}
 # spec key -> wire key, per type, besides the shared ones
 _FIELDS = {
     "azure_blob": {"account_name": "accountName", "container_name": "containerName"},
     "azure_file": {"account_name": "accountName", "file_share_name": "fileShareName"},
     "azure_data_lake_gen1": {"store_name": "storeName"},
     "azure_data_lake_gen2": {"account_name": "accountName", "filesystem": "filesystem"},
+    "one_lake": {"one_lake_workspace_name": "oneLakeWorkspaceName"},
 }
 
 
@@ -37,7 +39,11 @@ def to_rest(spec: dict, refs=None) -> dict:
     props = {"datastoreType": _TYPES[kind], "description": spec.get("description"),
              "tags": string_values(spec.get("tags")), "credentials": credentials_to_rest(spec.get("credentials"))}
     props.update({wire: spec.get(ours) for ours, wire in _FIELDS[kind].items()})
-    if kind != "azure_data_lake_gen1":
+    if kind == "one_lake":
+        artifact = spec.get("artifact") or {}
+        props["endpoint"] = spec.get("endpoint")
+        props["artifact"] = {"artifactType": "LakeHouse", "artifactName": artifact.get("name")}
+    elif kind != "azure_data_lake_gen1":
         props["endpoint"] = spec.get("endpoint", "core.windows.net")
         props["protocol"] = spec.get("protocol", "https")
     if spec.get("service_data_access_auth_identity"):
@@ -61,6 +67,7 @@ def from_rest(body: dict) -> dict:
         "name": body.get("name"), **resource_fields(body), "type": kind,
         "description": props.get("description"), "tags": props.get("tags") or {}, **fields,
         "endpoint": props.get("endpoint"), "protocol": props.get("protocol"),
+        "artifact": compact({"name": (props.get("artifact") or {}).get("artifactName"), "type": "lake_house"}) if props.get("artifact") else None,
         "credentials": _credentials_from_rest(props.get("credentials") or {}) or None,
         "service_data_access_auth_identity": props.get("serviceDataAccessAuthIdentity"),
         "is_default": props.get("isDefault"),

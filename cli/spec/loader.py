@@ -147,6 +147,9 @@ class _Checker:
                 continue
             if included is not None:
                 spec.included[path] = included
+                if path[0] == "create_job" and included.family.name != "pipelineJob":
+                    kind = included.family.type_values[0] if included.family.type_values else included.family.name
+                    findings.append(bindings.Finding(path, f"a schedule can only create pipeline jobs; '{value}' is a {kind} job (Azure refuses it)"))
         return findings
 
 
@@ -186,6 +189,9 @@ def _include_sites(data: dict, family: Family):
         yield ("environment",), environment, "environment"
     if family.name == "schedule" and is_local_path(data.get("create_job")):
         yield ("create_job",), data["create_job"], "job"
+    create_job = data.get("create_job")
+    if family.name == "schedule" and isinstance(create_job, dict) and is_local_path(create_job.get("job")):
+        yield ("create_job", "job"), create_job["job"], "job"
     if family.name == "pipelineComponentBatchDeployment" and is_local_path(data.get("component")):
         yield ("component",), data["component"], "component"
 

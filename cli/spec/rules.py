@@ -5,15 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 
 from cli.spec.bindings import Finding
+from cli.spec.paths import display_name, is_local_path
 
 _FILE_INPUTS = ("uri_file", "uri_folder")
+# Families whose `code:` the SDK refuses as a git URL before sending anything.
+_GIT_REFUSED = ("commandJob", "commandComponent", "sparkJob", "sparkComponent")
 
 
 def check(family: str, data: dict) -> list[Finding]:
-    findings = _git_code(data, ()) if family in ("commandJob", "commandComponent") else []
+    findings = _git_code(data, ()) if family in _GIT_REFUSED else []
     findings += _additional_includes(data)
     if family in ("sparkJob", "sparkComponent"):
         findings += _spark(data, ())
+    if family == "data":
+        findings += _data_path_kind(data)
+    if family == "model":
+        findings += _empty_model_folder(data)
+    if family == "schedule":
+        findings += _schedule_job_kind(data.get("create_job"))
     jobs = data.get("jobs") if family in ("pipelineJob", "pipelineComponent") else None
     if isinstance(jobs, dict):
         for step, node in jobs.items():
@@ -22,7 +31,7 @@ def check(family: str, data: dict) -> list[Finding]:
             kind = str(node.get("type", "")).lower()
             component = node.get("component")
             if kind == "spark":
-                findings += _spark(node, ("jobs", step))
+                findings += _spark(node, ("jobs", step)) + _git_code(node, ("jobs", step))
             elif kind == "command":
                 findings += _git_code(node, ("jobs", step))
                 if component is None and "command" in node and "environment" not in node:
@@ -65,3 +74,39 @@ def _spark(data: dict, path: tuple) -> list[Finding]:
         if bounds and str(enabled).lower() != "true":
             findings.append(Finding(path + ("conf", bounds[0]), "min/max executors need spark.dynamicAllocation.enabled: true"))
     return findings
+
+
+def _local(value) -> Path | None:
+    """The existing local file or folder a (resolved) path value names, else None."""
+    if not is_local_path(value):
+        return None
+    target = Path(value)
+    return target if target.exists() else None
+
+
+def _data_path_kind(data: dict) -> list[Finding]:
+    """A uri_file asset is one file and a uri_folder asset a folder, as the SDK checks before uploading."""
+    kind, target = str(data.get("type", "uri_folder")).lower(), _local(data.get("path"))
+    if target is None:
+        return []
+    shown = display_name(target)
+    if kind == "uri_file" and target.is_dir():
+        return [Finding(("path",), f"'{shown}' is a folder, but a uri_file data asset is one file (use type: uri_folder, or name a file)")]
+    if kind == "uri_folder" and not target.is_dir():
+        return [Finding(("path",), f"'{shown}' is a file, but a uri_folder data asset is a folder (use type: uri_file, or name a folder)")]
+    return []
+
+
+def _empty_model_folder(data: dict) -> list[Finding]:
+    target = _local(data.get("path"))
+    if target is None or not target.is_dir() or any(entry.is_file() for entry in target.rglob("*")):
+        return []
+    return [Finding(("path",), f"the folder '{display_name(target)}' holds no files; a model needs at least one")]
+
+
+def _schedule_job_kind(create_job) -> list[Finding]:
+    """Azure schedules create pipeline jobs only (the SDK refuses others: "Unsupported job type")."""
+    kind = create_job.get("type") if isinstance(create_job, dict) else None
+    if not isinstance(kind, str) or kind.lower() == "pipeline":
+        return []
+    return [Finding(("create_job", "type"), f"a schedule can only create pipeline jobs, not {kind} jobs (Azure refuses them)")]

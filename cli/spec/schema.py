@@ -122,15 +122,14 @@ class Validator:
         if "$ref" in schema:
             target, target_base = self.store.resolve(schema["$ref"], base)
             issues += self._check(value, target, path, target_base)
-            if issues:
-                return issues
+        # A value of the wrong kind or outside its fixed values fails there; its insides are not checked.
         expected = schema.get("type")
         if expected is not None and not _type_matches(value, expected):
-            return [SchemaIssue(path, f"expected {_kinds(expected)}, got {_describe(value)}")]
+            return issues + [SchemaIssue(path, f"expected {_kinds(expected)}, got {_describe(value)}")]
         if "const" in schema and value != schema["const"]:
-            return [SchemaIssue(path, f"{_show(value)} must be {_show(schema['const'])}")]
+            return issues + [SchemaIssue(path, f"{_show(value)} must be {_show(schema['const'])}")]
         if "enum" in schema and value not in schema["enum"]:
-            return [SchemaIssue(path, _enum_message(value, schema["enum"]))]
+            return issues + [SchemaIssue(path, _enum_message(value, schema["enum"]))]
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             issues += _check_number(value, schema, path)
         elif isinstance(value, str):

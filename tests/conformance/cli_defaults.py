@@ -20,7 +20,7 @@ OVERRIDES = [
      "name", "placeholder-endpoint", "scripts pass --name $ENDPOINT_NAME"),
     ("azureml-examples/*", {"modelBatchDeployment"}, "compute", "azureml:cpu-cluster",
      "foundation-model scripts pass --set compute=$compute_cluster"),
-    ("azureml-examples/*", {"workspace", "registry", "amlCompute", "computeInstance", "kubernetesCompute",
+    ("azureml-examples/*", {"workspace", "registry", "amlCompute", "computeInstance", "kubernetesCompute", "synapseSparkCompute",
                             "vmCompute", "connection"}, "name", "placeholder-name", "scripts pass --name"),
 ]
 

@@ -35,8 +35,8 @@ SCHEMA_FAMILY = {f.lower(): f for f in """commandJob pipelineJob sweepJob autoML
     pipelineComponent parallelComponent sparkComponent data model environment amlCompute computeInstance
     kubernetesCompute vmCompute managedOnlineEndpoint kubernetesOnlineEndpoint managedOnlineDeployment
     kubernetesOnlineDeployment batchEndpoint batchDeployment modelBatchDeployment
-    pipelineComponentBatchDeployment azureBlob azureFile azureDataLakeGen1 azureDataLakeGen2 schedule
-    workspace connection registry""".split()}
+    pipelineComponentBatchDeployment azureBlob azureFile azureDataLakeGen1 azureDataLakeGen2 oneLake schedule
+    workspace connection registry synapseSparkCompute""".split()}
 NOT_AZUREML_SCHEMAS = {"flow": "promptflow flow file", "run": "promptflow run file"}
 
 # `type:` value -> family, for files without $schema (command/kubernetes/azure_blob need the folder too)
@@ -46,6 +46,7 @@ TYPE_FAMILY = {
     "azure_file": "azureFile", "azure_data_lake_gen1": "azureDataLakeGen1",
     "azure_data_lake_gen2": "azureDataLakeGen2", "uri_file": "data", "uri_folder": "data", "mltable": "data",
     "mlflow_model": "model", "custom_model": "model", "triton_model": "model",
+    "synapsespark": "synapseSparkCompute", "one_lake": "oneLake",
 }
 # folder name in the path -> family, for files with neither $schema nor a telling `type:`. Only the
 # SDK test tree is laid out by family; in the examples a model/ or endpoints/online/ folder also holds
@@ -62,10 +63,11 @@ LOADERS = {
     **dict.fromkeys(["commandJob", "pipelineJob", "sweepJob", "autoMLJob", "sparkJob"], ml.load_job),
     **dict.fromkeys(["commandComponent", "pipelineComponent", "parallelComponent", "sparkComponent"],
                     ml.load_component),
-    **dict.fromkeys(["amlCompute", "computeInstance", "kubernetesCompute", "vmCompute"], ml.load_compute),
+    **dict.fromkeys(["amlCompute", "computeInstance", "kubernetesCompute", "vmCompute", "synapseSparkCompute"],
+                    ml.load_compute),
     **dict.fromkeys(["managedOnlineEndpoint", "kubernetesOnlineEndpoint"], ml.load_online_endpoint),
     **dict.fromkeys(["managedOnlineDeployment", "kubernetesOnlineDeployment"], ml.load_online_deployment),
-    **dict.fromkeys(["azureBlob", "azureFile", "azureDataLakeGen1", "azureDataLakeGen2"], ml.load_datastore),
+    **dict.fromkeys(["azureBlob", "azureFile", "azureDataLakeGen1", "azureDataLakeGen2", "oneLake"], ml.load_datastore),
     "data": ml.load_data, "model": ml.load_model, "environment": ml.load_environment,
     "batchEndpoint": ml.load_batch_endpoint, "batchDeployment": ml.load_batch_deployment,
     "modelBatchDeployment": ml.load_model_batch_deployment,
@@ -113,7 +115,7 @@ def classify(rel, text):
         return TYPE_FAMILY[kind], None
     if kind == "command":
         return ("commandComponent" if "component" in folder else "commandJob"), None
-    if kind in ("distillation", "finetuning", "synapsespark", "hdfs", "one_lake"):
+    if kind in ("distillation", "finetuning", "hdfs"):
         return None, ("unsupported", f"unsupported-family: type {kind}")
     if "/connection" in folder:
         return "connection", None
@@ -174,9 +176,23 @@ def verdict(path, rel, base):
 
 
 def local_checks(family, entity):
-    """The offline part of `az ml job|component create`: jobs.create_or_update and
+    """The offline part of `az ml job|component|schedule create`: jobs.create_or_update and
     components.create_or_update run entity._validate() (and reject git code for jobs) before any
-    request; the remote part (compute lookup) is skipped. Other groups validate on load only."""
+    request; schedules build their REST body, which refuses create_job types other than pipeline jobs
+    (and ARM ids), and online deployments check their name and scale settings; the remote part (compute lookup) is skipped. Other groups validate on load only."""
+    if family == "schedule":
+        try:
+            entity._to_rest_object()
+        except Exception as exc:  # noqa: BLE001 - only the SDK's own refusal counts, see below
+            if "Unsupported job type" in str(exc):
+                return {"create_job": str(exc)}
+        return {}
+    if family.endswith("OnlineDeployment"):  # _to_rest_object runs _validate: the name rule, scale settings
+        try:
+            entity._validate()
+        except Exception as exc:  # noqa: BLE001 - the SDK's refusal is the datum
+            return {"name" if "name" in str(exc) else "deployment": str(exc)}
+        return {}
     if not family.endswith(("Job", "Component")):
         return {}
     problems = {}
