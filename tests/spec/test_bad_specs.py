@@ -119,3 +119,14 @@ def test_ten_megabyte_spec(tmp_path):
     assert result.returncode == 4
     assert result.stderr == "huge.yml:1:1: error: the file is larger than 4 MiB, the limit for a spec\n"
     assert result.stdout == ""
+
+
+def test_empty_model_folder(tmp_path):
+    """Generated here because git keeps no empty folders: a model folder without files is refused."""
+    (tmp_path / "weights" / "nested").mkdir(parents=True)
+    (tmp_path / "empty_model.yml").write_text("# group: model\nname: clf\nversion: '1'\npath: ./weights\n", encoding="utf-8")
+    result = run_case(Case("empty_model", "model", (), 4, ""), cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (4, "")
+    assert result.stderr == "empty_model.yml:4:7: error: path: the folder 'weights' holds no files; a model needs at least one\n"
+    (tmp_path / "weights" / "nested" / "model.pkl").write_bytes(b"\x80\x04")
+    assert run_case(Case("empty_model", "model", (), 0, ""), cwd=tmp_path).returncode == 0
