@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from cli.spec.schema import SchemaStore, Validator
+from cli.spec.schema import SchemaIssue, SchemaStore, Validator
+from cli.spec.typos import drop_explained
 
 NODE = {
     "type": "object",
@@ -76,3 +77,58 @@ def test_type_errors_name_both_kinds(validator):
 
 def test_booleans_are_not_integers(validator):
     assert validator({"jobs": {"a": {"type": "command", "command": "x", "count": True}}}) == [(("jobs", "a", "count"), "expected an integer, got a boolean (true)")]
+
+
+OPEN = {"type": "object", "properties": {"compute": {"type": "string"}, "component": {"type": "string"}}}
+
+
+@pytest.fixture()
+def open_validator(tmp_path):
+    """A pass-through mapping (no additionalProperties: false), as the SDK's pipeline nodes are."""
+    (tmp_path / "open.schema.json").write_text(json.dumps(OPEN))
+    store = SchemaStore(tmp_path)
+    return lambda data, **kw: [(i.path, i.message) for i in Validator(store, **kw).validate(data, "open.schema.json")]
+
+
+def test_near_miss_in_a_pass_through_mapping(open_validator):
+    assert open_validator({"compuet": "cpu"}) == [(("compuet",), "unknown key 'compuet' (did you mean 'compute'?)")]
+    assert open_validator({"jeff_special_option": {"joo": "bar"}}) == []  # passed through, as the SDK does
+    assert open_validator({"compuet": "cpu"}, near_misses=False) == []  # plain JSON Schema
+
+
+def test_union_prefers_the_variant_the_discriminator_names(tmp_path):
+    variants = {"anyOf": [
+        {"type": "object", "additionalProperties": False, "required": ["task", "training_data"],
+         "properties": {"task": {"const": "classification"}, "training_data": {"type": "string"}}},
+        {"type": "object", "additionalProperties": False, "required": ["task", "training_data"],
+         "properties": {"task": {"const": "regression"}, "training_data": {"type": "string"}}},
+    ]}
+    (tmp_path / "v.schema.json").write_text(json.dumps(variants))
+    issues = Validator(SchemaStore(tmp_path)).validate({"task": "regression", "training_ata": "x"}, "v.schema.json")
+    assert [(i.path, i.message) for i in issues] == [
+        ((), "missing required key 'training_data'"),
+        (("training_ata",), "unknown key 'training_ata' (did you mean 'training_data'?)"),
+    ]
+
+
+def test_a_misspelling_explains_the_errors_it_causes():
+    data = {"jobs": {"a": {"type": "command", "comand": "echo"}}}
+    issues = [SchemaIssue(("jobs", "a"), "missing required key 'command'", True),
+              SchemaIssue(("jobs", "a", "comand"), "unknown key 'comand' (did you mean 'command'?)", True)]
+    assert drop_explained(issues, data) == issues[1:]
+    # the suggested key is there: the missing key is another mistake and stays
+    data["jobs"]["a"]["command"] = "echo"
+    assert drop_explained(issues, data) == issues
+
+
+def test_a_misspelt_discriminator_hides_what_the_wrong_variant_says():
+    data = {"jobs": {"a": {"type": "comand", "trial": "x"}}, "name": 3}
+    issues = [SchemaIssue(("jobs", "a", "type"), "'comand' is not one of 'command', 'sweep' (did you mean 'command'?)"),
+              SchemaIssue(("jobs", "a"), "missing required key 'command'", True),
+              SchemaIssue(("jobs", "a", "trial"), "unknown key 'trial'", True),
+              SchemaIssue(("name",), "expected a string, got an integer (3)")]
+    assert drop_explained(issues, data) == [issues[0], issues[3]]
+    data = {"jobs": {"a": {"tyep": "command", "count": 0}}}
+    issues = [SchemaIssue(("jobs", "a", "tyep"), "unknown key 'tyep' (did you mean 'type'?)", True),
+              SchemaIssue(("jobs", "a", "count"), "0 is less than the minimum of 1")]
+    assert drop_explained(issues, data) == issues[:1]

@@ -61,3 +61,25 @@ def test_merge_keys_are_expanded_and_explicit_keys_win():
 
 def test_unsupported_tag():
     assert errors("a: !include other.yml\n") == ["spec.yml:1:4: error: a: unsupported YAML tag '!include'"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("a: 1\nbroken: [unclosed, list\nenvironment: x\n",
+     "spec.yml:2:9: error: '[' is never closed (parsing stopped at 3:12: expected ',' or ']')"),
+    ("a: 1\nbroken: {a: 1, b\nc: x\n", "spec.yml:2:9: error: '{' is never closed (parsing stopped at 3:2: expected ',' or '}')"),
+    ("x: [a, {b: 1]\n", "spec.yml:1:8: error: '{' is not closed where expected (parsing stopped at 1:13: expected ',' or '}')"),
+    ('a: "python x.py\nb: 2\n', "spec.yml:1:4: error: '\"' is never closed (parsing stopped at 3:1: the file ends first)"),
+    ("a: 'python x.py\nb: 2\n", "spec.yml:1:4: error: ''' is never closed (parsing stopped at 3:1: the file ends first)"),
+    ('a: "x\\qy"\n', "spec.yml:1:6: error: YAML syntax error: found unknown escape character (in the string quoted at 1:4)"),
+    ("a: 1\nb:\n  c: 1\n d: 2\n",
+     "spec.yml:4:2: error: YAML syntax error: expected a key in the mapping that begins at 1:1; check this line's indentation"),
+    ("a:\n  - 1\n  b: 2\n",
+     "spec.yml:3:3: error: YAML syntax error: expected a '-' item in the list that begins at 2:3; check this line's indentation"),
+])
+def test_syntax_errors_name_where_the_construct_began_and_where_parsing_stopped(text, message):
+    assert errors(text) == [message]
+
+
+def test_the_pure_python_parser_words_errors_the_same_way():
+    text = "a: 1\nbroken: [unclosed, list\nenvironment: x\n" + "#[" * 2000  # past the C composer's bracket limit
+    assert errors(text) == ["spec.yml:2:9: error: '[' is never closed (parsing stopped at 3:12: expected ',' or ']')"]
