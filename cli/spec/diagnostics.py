@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterable
 
 Path = tuple  # a key path into a spec: ("jobs", "train", "inputs", "lr")
@@ -41,11 +42,17 @@ def format_path(path: Iterable) -> str:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """' (did you mean 'x'?)' when a close choice exists, else ''."""
-    choices = [c for c in choices if isinstance(c, str)]
+    return _did_you_mean(word, tuple(c for c in choices if isinstance(c, str)))
+
+
+@lru_cache(maxsize=4096)  # the validator asks the same question of every branch of a union
+def _did_you_mean(word: str, choices: tuple) -> str:
     lowered = {c.lower(): c for c in choices}
     if word.lower() in lowered and lowered[word.lower()] != word:
         return f" (did you mean '{lowered[word.lower()]}'?)"
-    matches = difflib.get_close_matches(word, choices, n=1, cutoff=0.7)
+    # difflib's ratio cannot reach the cutoff when the lengths differ too much: skip its set-up cost
+    near = [c for c in choices if 2 * min(len(c), len(word)) >= 0.7 * (len(c) + len(word))]
+    matches = difflib.get_close_matches(word, near, n=1, cutoff=0.7) if near else []
     if not matches:  # a transposition ('rwa' for 'raw') scores low on difflib's ratio
         matches = [c for c in choices if len(c) == len(word) and sorted(c.lower()) == sorted(word.lower())][:1]
     if not matches and len(word) >= 4:
