@@ -20,8 +20,9 @@ OVERRIDES = [
      "name", "placeholder-endpoint", "scripts pass --name $ENDPOINT_NAME"),
     ("azureml-examples/*", {"modelBatchDeployment"}, "compute", "azureml:cpu-cluster",
      "foundation-model scripts pass --set compute=$compute_cluster"),
-    ("azureml-examples/*", {"workspace", "registry", "amlCompute", "computeInstance", "kubernetesCompute", "synapseSparkCompute",
-                            "vmCompute", "connection"}, "name", "placeholder-name", "scripts pass --name"),
+    ("azureml-examples/*", {"workspace", "registry", "amlCompute", "computeInstance", "kubernetesCompute",
+                            "synapseSparkCompute", "vmCompute", "connection"}, "name", "placeholder-name",
+     "scripts pass --name"),
 ]
 
 
