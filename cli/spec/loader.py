@@ -90,7 +90,11 @@ class _Checker:
             if len(stack) > 1 and "not a spec family ml knows" in str(exc):
                 raise _UnknownFamily(str(exc).replace(" ml knows", "")) from None
             where = ("$schema",) if "$schema" in data else ("type",) if "type" in data else ()
-            self.report(smap, where, str(exc))
+            misspelt = None if where else _misspelt_type_key(data)
+            if misspelt:  # `tyep: amlcompute`: the one mistake is the key
+                self.report(smap, (misspelt,), f"unknown key '{misspelt}' (did you mean 'type'?)", at_key=True)
+            else:
+                self.report(smap, where, str(exc))
             return None
         reference_findings = _check_references(data)
         bad_references = {f.path for f in reference_findings}
@@ -159,6 +163,12 @@ class _MissingInclude(Exception):
 
 class _UnknownFamily(Exception):
     """An included file of a family ml does not validate (e.g. a promptflow flow used as a component)."""
+
+
+def _misspelt_type_key(data: dict) -> str | None:
+    from cli.spec.diagnostics import did_you_mean
+
+    return next((key for key in data if isinstance(key, str) and did_you_mean(key, ["type"])), None)
 
 
 def read_spec_bytes(file: Path) -> bytes:
