@@ -32,16 +32,16 @@ def drop_explained(issues: Sequence[Issue], data) -> list[Issue]:
             causes.append((issue, tuple(issue.path[:-1]), None))
     if not causes:
         return list(issues)
-    return [issue for issue in issues if not any(_explains(cause, issue) for cause in causes)]
+    # A misspelling is never explained away by another: whatever is dropped, the misspellings stay.
+    kept = {id(cause[0]) for cause in causes}
+    return [issue for issue in issues if id(issue) in kept or not any(_explains(cause, issue) for cause in causes)]
 
 
 def _explains(cause, issue) -> bool:
-    typo, owner, meant = cause
-    if issue is typo:
-        return False
+    _, owner, meant = cause
     path = tuple(issue.path)
     if meant is None or meant in DISCRIMINATORS:  # the mapping was checked as the wrong variant
-        return path[: len(owner)] == owner and not (issue.path[-1:] == typo.path[-1:] and path[:-1] == owner)
+        return path[: len(owner)] == owner
     if path == owner and issue.message.startswith(("missing required key", f"'{meant}'")):
         return True
     return path[: len(owner) + 1] == owner + (meant,)

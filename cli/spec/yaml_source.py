@@ -57,10 +57,10 @@ class SourceMap:
 class YamlSourceError(Exception):
     """The text is not a YAML document we can read; carries the diagnostics."""
 
-    def __init__(self, diagnostics: list[Diagnostic], *, syntax: bool = False):
+    def __init__(self, diagnostics: list[Diagnostic]):
         super().__init__(diagnostics[0].message if diagnostics else "invalid YAML")
         self.diagnostics = diagnostics
-        self.syntax = syntax  # not YAML at all, as opposed to YAML that breaks a limit or a rule
+        self.syntax = False  # True: not YAML at all, as opposed to YAML that breaks a limit or a rule
 
 
 def _pos(mark) -> Position:
@@ -153,7 +153,8 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> YamlSource
             return _fail(file, line, col, f"YAML syntax error: {problem} (in the string quoted at {began.line}:{began.col})")
     if opener:
         closed = "is never closed" if line > began.line else "is not closed where expected"
-        return _fail(file, began.line, began.col, f"'{opener}' {closed} (parsing stopped at {stopped}: {problem})")
+        shown = f'"{opener}"' if opener == "'" else f"'{opener}'"
+        return _fail(file, began.line, began.col, f"{shown} {closed} (parsing stopped at {stopped}: {problem})")
     block = _BLOCKS.get(exc.context)
     if block:
         return _fail(file, line, col, f"YAML syntax error: {problem} in the {block} that begins at {began.line}:{began.col}; check this line's indentation")

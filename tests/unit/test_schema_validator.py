@@ -132,3 +132,10 @@ def test_a_misspelt_discriminator_hides_what_the_wrong_variant_says():
     issues = [SchemaIssue(("jobs", "a", "tyep"), "unknown key 'tyep' (did you mean 'type'?)", True),
               SchemaIssue(("jobs", "a", "count"), "0 is less than the minimum of 1")]
     assert drop_explained(issues, data) == issues[:1]
+
+
+def test_misspellings_never_explain_each_other_away():
+    data = {"tyep": "command", "tpye": "command"}
+    issues = [SchemaIssue(("tyep",), "unknown key 'tyep' (did you mean 'type'?)", True),
+              SchemaIssue(("tpye",), "unknown key 'tpye' (did you mean 'type'?)", True)]
+    assert drop_explained(issues, data) == issues

@@ -69,7 +69,7 @@ def test_unsupported_tag():
     ("a: 1\nbroken: {a: 1, b\nc: x\n", "spec.yml:2:9: error: '{' is never closed (parsing stopped at 3:2: expected ',' or '}')"),
     ("x: [a, {b: 1]\n", "spec.yml:1:8: error: '{' is not closed where expected (parsing stopped at 1:13: expected ',' or '}')"),
     ('a: "python x.py\nb: 2\n', "spec.yml:1:4: error: '\"' is never closed (parsing stopped at 3:1: the file ends first)"),
-    ("a: 'python x.py\nb: 2\n", "spec.yml:1:4: error: ''' is never closed (parsing stopped at 3:1: the file ends first)"),
+    ("a: 'python x.py\nb: 2\n", "spec.yml:1:4: error: \"'\" is never closed (parsing stopped at 3:1: the file ends first)"),
     ('a: "x\\qy"\n', "spec.yml:1:6: error: YAML syntax error: found unknown escape character (in the string quoted at 1:4)"),
     ("a: 1\nb:\n  c: 1\n d: 2\n",
      "spec.yml:4:2: error: YAML syntax error: expected a key in the mapping that begins at 1:1; check this line's indentation"),
