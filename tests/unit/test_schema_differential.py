@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from cli.spec.families import BY_NAME, FamilyError, choose_family, schema_folder, schema_store
 from cli.spec.schema import Validator
 from cli.spec.yaml_source import YamlSourceError, parse_yaml
+from tests.conftest import shared_path
 
 jsonschema = pytest.importorskip("jsonschema")
 referencing = pytest.importorskip("referencing")
@@ -75,9 +76,7 @@ def _corpus_rows() -> list[dict]:
 
 
 @pytest.mark.parametrize("row", _corpus_rows(), ids=lambda row: row["path"])
-def test_corpus_spec(row, request):
-    from conftest import shared_path
-
+def test_corpus_spec(row):
     path = shared_path("conformance", row["path"])
     try:
         data, _ = parse_yaml(path.read_bytes(), path.name)
