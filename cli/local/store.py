@@ -349,8 +349,9 @@ def workspace_folder_holds_data(folder: Path) -> bool:
         return any(not sqlite_file.is_temporary(entry.name) for entry in folder.iterdir())
     except FileNotFoundError:
         return False
-    except NotADirectoryError:
-        raise LocalWorkspaceError(f"the local workspace folder {folder} is a file") from None
+    except NotADirectoryError:  # it, or ML_HOME above it, is a file
+        raise LocalWorkspaceError(f"cannot use the local workspace folder {folder}: Not a directory",
+                                  hint="set ML_HOME to a writable folder") from None
 
 
 def open_store(home: Path, workspace: str) -> Store:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cli.local import ids
+from cli.local.contract import check_request
 from cli.local.handlers.common import envelope, order, page, system_data
 from cli.local.handlers.operations import accepted
 from cli.local.handlers.secrets import compute_secrets, without_secrets
@@ -24,7 +25,7 @@ def _get(call: Call, conn=None):
 
 
 def put(call: Call):
-    body = call.json()
+    body = check_request("ComputeResource", call.json())
     props = call.properties(body)
     if not isinstance(props.get("computeType"), str):
         raise ApiError(400, "UserError", "A compute needs 'properties.computeType'.", target="properties.computeType")

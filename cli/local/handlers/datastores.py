@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cli.local import ids
+from cli.local.contract import check_request
 from cli.local.handlers.common import envelope, order, page, system_data
 from cli.local.handlers.secrets import without_secrets
 from cli.local.http import ApiError, Call, json_response, not_found
@@ -29,7 +30,7 @@ def _render(record) -> dict:
 
 
 def put(call: Call):
-    props = call.properties(call.json())
+    props = call.properties(check_request("Datastore", call.json()))
     if not isinstance(props.get("datastoreType"), str) or not isinstance(props.get("credentials"), dict):
         raise ApiError(400, "UserError", "A datastore needs 'properties.datastoreType' and"
                        " 'properties.credentials'.", target="properties")
