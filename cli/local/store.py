@@ -81,6 +81,12 @@ def _record(row: sqlite3.Row) -> Record:
         raise UnreadableRecord(f"its body is not JSON ({exc})") from None
     if not isinstance(body, dict) or not isinstance(body.get("properties"), dict):
         raise UnreadableRecord("its body is not an object with a 'properties' object")
+    from cli.local.contract import problems, stored_definition
+
+    definition = stored_definition(row["kind"])
+    found = problems(definition, body, stored=True) if definition else []
+    if found:  # changed behind the service's back: what reads it (show, list, the runner) would break
+        raise UnreadableRecord(f"{found[0][0]}: {found[0][1]}")
     return Record(row["id"], row["kind"], row["name"], row["version"], body,
                   row["created_at"], row["modified_at"], bool(row["archived"]))
 
