@@ -369,8 +369,8 @@ def open_store(home: Path, workspace: str) -> Store:
     folder = home / "workspaces" / workspace
     new_ok = not workspace_folder_holds_data(folder)
     try:
-        private_folder(home)
-        private_folder(folder)
+        for path in (home, home / "workspaces", folder):
+            private_folder(path)
     except OSError as exc:
         if new_ok:  # an existing workspace may still be read from a read-only ML_HOME
             raise LocalWorkspaceError(f"cannot create the local workspace folder {folder}: {exc.strerror}",

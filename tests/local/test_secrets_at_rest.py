@@ -204,3 +204,17 @@ def test_the_wire_log_works_for_azure_exchanges_too(tmp_path, monkeypatch):
     entry = json.loads(log.read_text())
     assert entry["served_by"] == "Azure" and entry["response_body"] == {"primaryKey": MASK, "value": "ok"}
     assert "urlsecret" not in log.read_text()
+
+
+def test_an_existing_ml_home_is_made_private_without_gaining_rights(tmp_path):
+    from cli.local.store import open_store
+
+    home = tmp_path / "shared-looking"
+    (home / "workspaces" / "local").mkdir(parents=True, mode=0o755)
+    home.chmod(0o755)
+    (home / "workspaces").chmod(0o755)
+    (home / "workspaces" / "local").chmod(0o751)
+    open_store(home, "local").close()
+    assert loose_modes(home) == []
+    assert stat.S_IMODE((home / "workspaces" / "local").stat().st_mode) == 0o700
+    assert stat.S_IMODE((home / "workspaces" / "local" / "workspace.db").stat().st_mode) == 0o600

@@ -136,6 +136,15 @@ def _read_only(home: Path, *args: str) -> subprocess.CompletedProcess:
 
 def test_a_read_only_ml_home_serves_reads_and_refuses_writes_in_one_line(isolated_home):
     _workspace_with_data(isolated_home)
+    _add_jobs(isolated_home, done=_job_body("done"), lost={**_job_body("lost"), "properties": {
+        **_job_body("lost")["properties"], "status": "Running"}})
+    folder = isolated_home / "workspaces" / "local" / "jobs" / "lost" / "system_logs"
+    folder.mkdir(parents=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (folder / "runner.json").write_text(json.dumps({"pid": int(dead.stdout), "start": "1"}))
+    jobs = _read_only(isolated_home, "job", "list", "--query", "[].[name, status]", "-o", "tsv")
+    assert (jobs.returncode, sorted(jobs.stdout.splitlines()), jobs.stderr) == (
+        0, ["done\tCompleted", "lost\tFailed"], "")  # its runner is gone: shown Failed, nothing written
     listed = _read_only(isolated_home, "data", "list", "--query", "[].name", "-o", "tsv")
     assert (listed.returncode, sorted(listed.stdout.split()), listed.stderr) == (0, ["d0", "d1"], "")
     shown = _read_only(isolated_home, "data", "show", "-n", "d1", "-v", "1", "--query", "name", "-o", "tsv")
@@ -176,13 +185,18 @@ def _job_body(name: str) -> dict:
                            "isArchived": False, "properties": {}}}
 
 
-def test_a_record_damaged_by_hand_is_reported_and_the_rest_listed(isolated_home):
-    store = open_store(isolated_home, "local")
+def _add_jobs(home: Path, **bodies: dict) -> None:
+    """Store job records directly (no runner starts): name -> body."""
+    store = open_store(home, "local")
     ws_id = WS.split("management.ml.invalid", 1)[1]
     with store.transaction() as conn:
-        for name in ("good", "not-json", "wrong-shape", "bad-field"):
-            store.upsert(conn, f"{ws_id}/jobs/{name}", "jobs", ws_id, name, _job_body(name))
+        for name, body in bodies.items():
+            store.upsert(conn, f"{ws_id}/jobs/{name}", "jobs", ws_id, name, body)
     store.close()
+
+
+def test_a_record_damaged_by_hand_is_reported_and_the_rest_listed(isolated_home):
+    _add_jobs(isolated_home, **{name: _job_body(name) for name in ("good", "not-json", "wrong-shape", "bad-field")})
     with sqlite3.connect(_database(isolated_home)) as conn:
         conn.execute("UPDATE resources SET body = '{\"properties\": {' WHERE name = 'not-json'")
         conn.execute("UPDATE resources SET body = '{\"properties\": \"x\"}' WHERE name = 'wrong-shape'")
