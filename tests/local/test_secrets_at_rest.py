@@ -218,3 +218,20 @@ def test_an_existing_ml_home_is_made_private_without_gaining_rights(tmp_path):
     assert loose_modes(home) == []
     assert stat.S_IMODE((home / "workspaces" / "local").stat().st_mode) == 0o700
     assert stat.S_IMODE((home / "workspaces" / "local" / "workspace.db").stat().st_mode) == 0o600
+
+
+def test_wal_and_shm_files_are_as_private_as_the_database(tmp_path):
+    from cli.local.store import open_store
+
+    old = os.umask(0)
+    try:
+        store = open_store(tmp_path / "home", "local")
+        with store.transaction() as conn:
+            conn.execute("INSERT INTO settings (key, value) VALUES ('probe', 'x')")
+        database = store.path
+        companions = [Path(f"{database}-wal"), Path(f"{database}-shm")]
+        assert all(p.exists() for p in companions)  # open connection: WAL mode keeps them
+        assert [oct(stat.S_IMODE(p.stat().st_mode)) for p in [database, *companions]] == ["0o600"] * 3
+        store.close()
+    finally:
+        os.umask(old)
