@@ -7,6 +7,7 @@ Every write runs in BEGIN IMMEDIATE, so concurrent `ml` processes serialise on t
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 import secrets
@@ -49,6 +50,11 @@ MIGRATIONS: tuple[str, ...] = (
         started_at TEXT NOT NULL, ended_at TEXT
     );
     """,
+    # The digest of each body as the service wrote it (after checking it): a body that no longer
+    # matches its digest was changed behind the service's back and is checked again when read.
+    """
+    ALTER TABLE resources ADD COLUMN body_sha256 TEXT
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -74,6 +80,10 @@ class UnreadableRecord(ValueError):
     """A stored body that is not a JSON object with a `properties` object (damaged by hand or on disk)."""
 
 
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _record(row: sqlite3.Row) -> Record:
     try:
         body = json.loads(row["body"])
@@ -81,12 +91,13 @@ def _record(row: sqlite3.Row) -> Record:
         raise UnreadableRecord(f"its body is not JSON ({exc})") from None
     if not isinstance(body, dict) or not isinstance(body.get("properties"), dict):
         raise UnreadableRecord("its body is not an object with a 'properties' object")
-    from cli.local.contract import problems, stored_definition
+    if row["body_sha256"] != _digest(row["body"]):  # changed behind the service's back (or by an older ml)
+        from cli.local.contract import problems, stored_definition
 
-    definition = stored_definition(row["kind"])
-    found = problems(definition, body, stored=True) if definition else []
-    if found:  # changed behind the service's back: what reads it (show, list, the runner) would break
-        raise UnreadableRecord(f"{found[0][0]}: {found[0][1]}")
+        definition = stored_definition(row["kind"])
+        found = problems(definition, body, stored=True) if definition else []
+        if found:  # what reads it (show, list, the runner) would break on it
+            raise UnreadableRecord(f"{found[0][0]}: {found[0][1]}")
     return Record(row["id"], row["kind"], row["name"], row["version"], body,
                   row["created_at"], row["modified_at"], bool(row["archived"]))
 
@@ -286,13 +297,13 @@ class Store:
         now = utcnow()
         text = json.dumps(body, sort_keys=True)
         updated = conn.execute(
-            "UPDATE resources SET id = ?, body = ?, modified_at = ?, archived = ? WHERE key = ?",
-            (id, text, now, int(archived), id.lower())).rowcount
+            "UPDATE resources SET id = ?, body = ?, body_sha256 = ?, modified_at = ?, archived = ? WHERE key = ?",
+            (id, text, _digest(text), now, int(archived), id.lower())).rowcount
         if not updated:
             conn.execute(
-                "INSERT INTO resources (key, id, kind, parent, name, version, body, created_at, modified_at,"
-                " archived) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (id.lower(), id, kind, parent.lower(), name, version, text, created_at or now, now,
+                "INSERT INTO resources (key, id, kind, parent, name, version, body, body_sha256, created_at,"
+                " modified_at, archived) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (id.lower(), id, kind, parent.lower(), name, version, text, _digest(text), created_at or now, now,
                  int(archived)))
         return self.get(id, conn)  # type: ignore[return-value]
 

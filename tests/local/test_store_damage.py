@@ -214,3 +214,24 @@ def test_a_record_damaged_by_hand_is_reported_and_the_rest_listed(isolated_home)
     assert archived.returncode == 0, archived.stderr
     assert run_ml("job", "list", "--all-results", "--include-archived", "--query", "[].name", "-o",
                   "tsv").stdout == "good\n"
+
+
+def test_a_database_of_the_first_schema_is_migrated_and_its_records_checked(tmp_path):
+    from cli.local.store import MIGRATIONS, SCHEMA_VERSION
+
+    database = tmp_path / "workspaces" / "local" / "workspace.db"
+    database.parent.mkdir(parents=True)
+    ws_id = WS.split("management.ml.invalid", 1)[1]
+    with sqlite3.connect(database) as conn:  # as the first release wrote it
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        conn.executescript(MIGRATIONS[0])
+        conn.execute("INSERT INTO schema_version VALUES (1)")
+        for name, body in (("kept", _job_body("kept")), ("odd", {"properties": {"jobType": "Command"}})):
+            conn.execute("INSERT INTO resources VALUES (?, ?, 'jobs', ?, ?, NULL, ?, 't', 't', 0)",
+                         (f"{ws_id}/jobs/{name}".lower(), f"{ws_id}/jobs/{name}", ws_id.lower(), name, json.dumps(body)))
+    store = open_store(tmp_path, "local")
+    try:
+        assert store.read_only is False and SCHEMA_VERSION == 2
+        assert [r.name for r in store.list("jobs", ws_id)] == ["kept"]  # stored unchecked by an older ml
+    finally:
+        store.close()
