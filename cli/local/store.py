@@ -77,7 +77,7 @@ class Record:
 
 
 class UnreadableRecord(ValueError):
-    """A stored body that is not a JSON object with a `properties` object (damaged by hand or on disk)."""
+    """A stored body that is not JSON, or not of its resource's contract shape (damaged by hand or on disk)."""
 
 
 def _digest(text: str) -> str:
