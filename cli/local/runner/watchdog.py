@@ -76,18 +76,21 @@ def watch_over(home: Path, workspace: str, job: str, runner_pid: int) -> None:
         time.sleep(0.01)  # the pipe closes a moment before the process is gone
     if alive(runner_pid, start):
         return  # it closed the pipe but lives on: not ours to judge
-    info = read_info(JobFolder.of(home, workspace, job)) or {}
-    kill_groups(info.get("groups"))
-    try:
-        os.killpg(runner_pid, signal.SIGKILL)  # what the runner had started in its own group
-    except (ProcessLookupError, PermissionError):
-        pass
+    if not (home / "workspaces" / workspace / "workspace.db").is_file():
+        return  # the workspace was deleted meanwhile: never bring it back empty
     store = open_store(home, workspace)
     try:
         record = store.get(job_id(workspace, job))
-        if record is not None and record.body["properties"].get("status") not in TERMINAL:
-            settled = reconcile(store, home, workspace, record)
-            print(f"{utcnow()} watchdog: the runner (pid {runner_pid}) is gone; the job is now"
-                  f" {settled.body['properties'].get('status')}", flush=True)
+        if record is None or record.body["properties"].get("status") in TERMINAL:
+            return  # the runner saw its job to the end (or it was deleted): nothing of it is left running
+        info = read_info(JobFolder.of(home, workspace, job)) or {}
+        kill_groups(info.get("groups"))
+        try:
+            os.killpg(runner_pid, signal.SIGKILL)  # what the runner had started in its own group
+        except (ProcessLookupError, PermissionError):
+            pass
+        settled = reconcile(store, home, workspace, record)
+        print(f"{utcnow()} watchdog: the runner (pid {runner_pid}) is gone; the job is now"
+              f" {settled.body['properties'].get('status')}", flush=True)
     finally:
         store.close()
