@@ -174,7 +174,9 @@ def _internal_error(app: Application, exc: Exception) -> int:
     import tempfile
     import traceback
 
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    from cli.client.redact import redact
+
+    text = redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))  # a log to share
     if app.debug:
         app.error(text.rstrip())
     try:
@@ -183,5 +185,5 @@ def _internal_error(app: Application, exc: Exception) -> int:
         where = f" (traceback in {log.name})"
     except OSError:
         where = ""
-    app.error(f"ml: internal error: {type(exc).__name__}: {exc}{where}")
+    app.error(redact(f"ml: internal error: {type(exc).__name__}: {exc}{where}"))
     return 1

@@ -12,6 +12,7 @@ from cli.errors import LocalWorkspaceError, MLError
 from cli.local import ids
 from cli.local.blobs import BlobStore
 from cli.local.http import ApiError, Call, json_response
+from cli.local.private import private_files
 from cli.local.router import Router
 from cli.local.store import open_store
 
@@ -34,9 +35,10 @@ class LocalWorkspaceService:
         self.workspace = workspace_name
         self.root = self.home / "workspaces" / workspace_name
         try:
-            self.store = open_store(self.home, workspace_name)
-            self.blobs = BlobStore(self.root / "blobs", self.store, workspace_name)
-            self.blobs.ensure_default_datastore()
+            with private_files():  # ML_HOME holds secrets: 0600/0700 whatever the umask
+                self.store = open_store(self.home, workspace_name)
+                self.blobs = BlobStore(self.root / "blobs", self.store, workspace_name)
+                self.blobs.ensure_default_datastore()
         except OSError as exc:  # ML_HOME is a file, read-only, full...
             raise LocalWorkspaceError(f"cannot use the local workspace folder {self.root}: {exc.strerror}",
                                       hint="set ML_HOME to a writable folder") from None
@@ -46,7 +48,8 @@ class LocalWorkspaceService:
     def handle(self, request: httpx.Request) -> httpx.Response:
         request_id = str(uuid.uuid4())
         try:
-            response = self._dispatch(request)
+            with private_files():  # what a request writes under ML_HOME is private (cli.local.private)
+                response = self._dispatch(request)
         except ApiError as error:
             response = json_response(error.status, error.body(), error.headers)
             if request.url.host != ids.MANAGEMENT_HOST:

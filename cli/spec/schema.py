@@ -110,6 +110,10 @@ class Validator:
     def validate(self, instance, schema_file: str) -> list[SchemaIssue]:
         return self._check(instance, self.store.document(schema_file), (), schema_file)
 
+    def issues(self, instance, schema, base: str) -> list[SchemaIssue]:
+        """Every issue of `instance` against `schema`, a node of document `base` (or a {"$ref": ...})."""
+        return self._check(instance, schema, (), base)
+
     def is_valid(self, instance, schema, base: str) -> bool:
         return not self._check(instance, schema, (), base)
 

@@ -67,8 +67,9 @@ def test_corrupt_store_is_one_line_and_exit_9(isolated_home):
     database.write_bytes(b"this is not a database" * 300)
     result = run_ml("model", "list")
     assert (result.returncode, result.stdout) == (9, "")
-    assert result.stderr == (f"ml: error: local workspace database {database} is unreadable (file is not a database);"
-                             " move it aside to start afresh\n")
+    assert result.stderr == (f"ml: error: local workspace database {database} is not a SQLite database (its header"
+                             " is missing or damaged)\nhint: ml has not changed it; restore the file from a backup,"
+                             " or set ML_HOME to another folder to work elsewhere meanwhile\n")
 
 
 def test_an_invalid_asset_name_is_refused_and_nothing_is_stored(tmp_path):

@@ -40,7 +40,7 @@ def test_corrupt_database_is_refused(tmp_path):
     path = tmp_path / "workspaces" / "local" / "workspace.db"
     path.parent.mkdir(parents=True)
     path.write_bytes(b"this is not a database\n" * 300)
-    with pytest.raises(LocalWorkspaceError, match="is unreadable") as info:
+    with pytest.raises(LocalWorkspaceError, match="is not a SQLite database") as info:
         open_store(tmp_path, "local")
     assert "\n" not in info.value.message
 

@@ -31,7 +31,17 @@ class AzureTransport(httpx.HTTPTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if self.wants_token(request.url):
             request.headers["Authorization"] = f"Bearer {self.token()}"
-        return super().handle_request(request)
+        response = super().handle_request(request)
+        from cli.client.wire_log import wire_log_path
+
+        log_path = wire_log_path()
+        if log_path:  # ML_WIRE_LOG: secrets masked (cli.client.redact); downloads stay streamed
+            from cli.client.wire_log import record
+
+            if "json" in response.headers.get("content-type", ""):
+                response.read()
+            record(log_path, request, response, "Azure")
+        return response
 
     def wants_token(self, url: httpx.URL) -> bool:
         return url.host.lower() in self.hosts and "sig" not in url.params

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from cli.local.contract import ASSET_DEFINITIONS, check_request
 from cli.local.handlers.common import envelope, list_view, order, page, system_data
 from cli.local.http import ApiError, Call, json_response, not_found
 from cli.local.ids import expand_short_uri
@@ -53,7 +54,8 @@ def _check_name(call: Call) -> None:
 def put_container(call: Call):
     _check_name(call)
     family = _family(call)
-    props = {k: v for k, v in call.properties(call.json()).items() if k not in SERVER_SET}
+    body = check_request(ASSET_DEFINITIONS[family][0], call.json())
+    props = {k: v for k, v in call.properties(body).items() if k not in SERVER_SET}
     props.setdefault("isArchived", False)
     if family == "data":  # a data container has a dataType and, in the contract, no provisioningState
         if not isinstance(props.get("dataType"), str):
@@ -93,7 +95,7 @@ def _normalize(call: Call, family: str, props: dict) -> dict:
     props.setdefault("isArchived", False)
     props.setdefault("isAnonymous", False)
     uri_field = URI_FIELDS.get(family)
-    if uri_field and uri_field in props:
+    if uri_field and isinstance(props.get(uri_field), str):
         props[uri_field] = expand_short_uri(call.service.workspace, props[uri_field])
     if family == "data" and not (isinstance(props.get("dataType"), str) and isinstance(props.get("dataUri"), str)):
         raise ApiError(400, "UserError", "A data version needs string properties 'dataType' and 'dataUri'.",
@@ -112,7 +114,9 @@ def _immutable(props: dict) -> dict:
 def put_version(call: Call):
     _check_name(call)
     family, name, version = _family(call), call.params["name"], call.params["version"]
-    props = _normalize(call, family, call.properties(call.json()))
+    body = call.json()
+    props = _normalize(call, family, call.properties(body))  # the SDK's numbers in string maps become strings
+    check_request(ASSET_DEFINITIONS[family][1], {**body, "properties": props})
     store, vid, cid = call.service.store, _version_id(call), _container_id(call)
     with store.transaction() as conn:
         old = store.get(vid, conn)

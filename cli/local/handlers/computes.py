@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from cli.local import ids
+from cli.local.contract import check_request
 from cli.local.handlers.common import envelope, order, page, system_data
 from cli.local.handlers.operations import accepted
+from cli.local.handlers.secrets import compute_secrets, without_secrets
 from cli.local.http import ApiError, Call, json_response, not_found
 from cli.local.store import utcnow
 
@@ -23,7 +25,7 @@ def _get(call: Call, conn=None):
 
 
 def put(call: Call):
-    body = call.json()
+    body = check_request("ComputeResource", call.json())
     props = call.properties(body)
     if not isinstance(props.get("computeType"), str):
         raise ApiError(400, "UserError", "A compute needs 'properties.computeType'.", target="properties.computeType")
@@ -45,18 +47,28 @@ def put(call: Call):
                             location=body.get("location") or ids.LOCATION, **extra)
         record = store.upsert(conn, cid, "computes", call.service.workspace_id, name, resource)
         if old is not None:
-            return json_response(200, record.body)
+            return json_response(200, without_secrets(record.body))
         headers = accepted(call, conn, cid, async_header=True, location=False)
-    return json_response(201, record.body, headers)
+    return json_response(201, without_secrets(record.body), headers)
 
 
 def get(call: Call):
-    return json_response(200, _get(call).body)
+    return json_response(200, without_secrets(_get(call).body))
 
 
 def list_(call: Call):
     records = call.service.store.list("computes", call.service.workspace_id, archived=None)
-    return page(call, order(call, records, default="createdtime asc"), lambda r: r.body)
+    return page(call, order(call, records, default="createdtime asc"), lambda r: without_secrets(r.body))
+
+
+def list_keys(call: Call):
+    """The compute's secrets: the one place they are answered (ComputeSecrets), as on Azure."""
+    record = _get(call)
+    secrets = compute_secrets(record.body)
+    if secrets is None:
+        raise ApiError(400, "UserError", f"Compute '{record.name}' has no keys to list (a"
+                       f" {record.body['properties'].get('computeType')}).")
+    return json_response(200, secrets)
 
 
 def delete(call: Call):
@@ -95,5 +107,6 @@ def register(router) -> None:
     router.add(host, "GET", base, get)
     router.add(host, "PUT", base, put)
     router.add(host, "DELETE", base, delete)
+    router.add(host, "POST", f"{base}/listKeys", list_keys)
     for verb, state in (("start", "Running"), ("stop", "Stopped"), ("restart", "Running")):
         router.add(host, "POST", f"{base}/{verb}", _power(state))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from cli.local import ids
+from cli.local.contract import check_request
 from cli.local.handlers.common import envelope, order, page, system_data
+from cli.local.handlers.secrets import without_secrets
 from cli.local.http import ApiError, Call, json_response, not_found
 
 
@@ -22,18 +24,13 @@ def default_datastore_body(workspace: str) -> dict:
                     ids.DEFAULT_DATASTORE, props, system_data())
 
 
-def _strip_secrets(props: dict) -> dict:
-    """Credential secrets are write-only: never returned."""
-    creds = {k: v for k, v in (props.get("credentials") or {}).items() if k != "secrets"}
-    return {**props, "credentials": creds} if "credentials" in props else props
-
-
 def _render(record) -> dict:
-    return {**record.body, "properties": _strip_secrets(record.body["properties"])}
+    """Credential secrets are write-only: stored for listSecrets, never returned otherwise."""
+    return without_secrets(record.body)
 
 
 def put(call: Call):
-    props = call.properties(call.json())
+    props = call.properties(check_request("Datastore", call.json()))
     if not isinstance(props.get("datastoreType"), str) or not isinstance(props.get("credentials"), dict):
         raise ApiError(400, "UserError", "A datastore needs 'properties.datastoreType' and"
                        " 'properties.credentials'.", target="properties")

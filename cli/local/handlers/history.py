@@ -21,11 +21,13 @@ def _log_prefix(service, job: str) -> str:
     prefix = f"ExperimentRun/dcid.{job}"
     link = service.blobs.root / ids.DEFAULT_DATASTORE / prefix
     if not link.is_symlink():
-        link.parent.mkdir(parents=True, exist_ok=True)
         try:
+            link.parent.mkdir(parents=True, exist_ok=True)
             os.symlink(JobFolder.of(service.home, service.workspace, job).root.resolve(), link,
                        target_is_directory=True)
         except FileExistsError:
+            pass
+        except OSError:  # a read-only ML_HOME: details are still answered; unlinked logs read as absent
             pass
     return prefix
 

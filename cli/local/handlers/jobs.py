@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cli.local import ids, jobs_hook
 from cli.local.store import Record
+from cli.local.contract import check_request
 from cli.local.handlers.common import envelope, list_view, order, page, system_data
 from cli.local.handlers.operations import accepted
 from cli.local.http import ApiError, Call, json_response, not_found
@@ -38,7 +39,7 @@ def _live(service, record: Record) -> Record:
 
 
 def put(call: Call):
-    props = call.properties(call.json())
+    props = call.properties(check_request("JobBase", call.json()))
     if not isinstance(props.get("jobType"), str):
         raise ApiError(400, "UserError", "A job needs 'properties.jobType'.", target="properties.jobType")
     service, name, jid = call.service, call.params["id"], _id(call)

@@ -26,9 +26,13 @@ Contract (what the job service, `ml job ...` commands and log streaming may rely
   N s", "the local runner stopped unexpectedly", or what made preparation fail.
 - Cancel: `POST .../cancel` -> `request_cancel()` sends SIGTERM to the runner's process group; the
   runner sends SIGTERM to each command process group, SIGKILL after 5 s, and records Canceled.
-- Liveness: every GET/LIST of a job (and run details) calls `reconcile()`: a non-terminal job whose
-  runner process (pid + start time) is gone becomes Failed with "the local runner stopped
-  unexpectedly" (Canceled if cancel had been requested), and its leftover command groups are killed.
+- Liveness: each runner forks a watchdog first thing (watchdog.py) that notices the runner's death at
+  once, without a reader: it kills the job's command process groups and marks the job Failed with "the
+  local runner stopped unexpectedly" (Canceled if cancel had been requested). Every GET/LIST of a job
+  (and run details) also calls `reconcile()`, which does the same should the watchdog be gone too.
+- Privacy: the runner runs with umask 077 (its files under ML_HOME are 0600/0700, the command's too),
+  and the command gets a filtered copy of the submitter's environment, without credentials (job_env.py;
+  extend it with ML_JOB_ENV_ALLOW / ML_JOB_ENV_DENY).
 - Logs: `GET https://api.ml.invalid/history/v1.0{WS}/runs/{job}/details` answers
   `{"runId", "status", "startTimeUtc", "endTimeUtc", "logFiles": {"user_logs/std_log.txt": <SAS URL>},
   "error"?}`; each SAS URL reads the log on the blob plane (ranged GET with x-ms-range), through
@@ -57,6 +61,7 @@ from pathlib import Path
 
 def spawn(home: Path, workspace: str, job: str) -> int:
     """Start the detached runner of `job`; returns its pid. Its identity goes to runner.json at once."""
+    from cli.local.private import PRIVATE_UMASK
     from cli.local.runner.state import JobFolder, process_start, write_info
 
     folder = JobFolder.of(home, workspace, job)
@@ -66,7 +71,8 @@ def spawn(home: Path, workspace: str, job: str) -> int:
     with open(folder.runner_log, "ab") as log:
         process = subprocess.Popen([sys.executable, "-m", "cli.local.runner", str(home), workspace, job],
                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True, close_fds=True, env=env, cwd=folder.root)
+                                   start_new_session=True, close_fds=True, env=env, cwd=folder.root,
+                                   umask=PRIVATE_UMASK)  # all it writes is under ML_HOME: private
     write_info(folder, pid=process.pid, start=process_start(process.pid))
     # Reap it when it ends, so a long-lived caller keeps no zombie (a zombie also reads as dead).
     threading.Thread(target=process.wait, daemon=True, name=f"reap-runner-{job}").start()

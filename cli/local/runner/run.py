@@ -13,6 +13,7 @@ from pathlib import Path
 from cli.local import ids
 from cli.local.runner import binding, data, environment, launch
 from cli.local.runner.errors import JobError
+from cli.local.runner.job_env import filtered as submitter_environment
 from cli.local.runner.state import (TERMINAL, JobFolder, current_status, failure, log_tail, process_start,
                                     set_status, write_info)
 from cli.local.store import utcnow
@@ -188,7 +189,7 @@ class Runner:
 
     def job_environment(self, props: dict, python, job_env: dict[str, str]) -> dict[str, str]:
         experiment = props.get("experimentName") or "Default"
-        env = python.apply(dict(os.environ))
+        env = python.apply(submitter_environment(os.environ))  # without credentials: see job_env.py
         env.update(job_env)
         env.update({"AZUREML_RUN_ID": self.job, "AZUREML_ARM_SUBSCRIPTION": ids.SUBSCRIPTION,
                     "AZUREML_ARM_RESOURCEGROUP": ids.RESOURCE_GROUP,

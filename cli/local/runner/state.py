@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cli.local import ids
@@ -177,6 +177,13 @@ def reconcile(store: Store, home: Path, workspace: str, record: Record) -> Recor
     info = read_info(folder)
     if info is None or alive(info["pid"], info.get("start")):
         return record  # not spawned yet (the PUT is still starting it), or running
+    if store.read_only:  # nothing can be recorded: show what would be, change nothing
+        outcome = "Canceled" if status == "CancelRequested" else "Failed"
+        extra = {"EndTimeUtc": utcnow()} if outcome == "Canceled" else failure(LOST_REASON)
+        props = record.body["properties"]
+        body = {**record.body, "properties": {**props, "status": outcome,
+                                              "properties": {**(props.get("properties") or {}), **extra}}}
+        return replace(record, body=body)
     kill_groups(info.get("groups"))
     if status == "CancelRequested":
         set_status(store, workspace, record.name, "Canceled", EndTimeUtc=utcnow())

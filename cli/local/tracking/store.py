@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from cli.local import sqlite_file
 from cli.local.tracking import search
 from cli.local.tracking.errors import TrackingError
 from cli.local.tracking.models import LoggedModelStore, now_ms
@@ -97,6 +98,11 @@ class TrackingStore(LoggedModelStore):
         self.root.mkdir(parents=True, exist_ok=True)
         self.path = self.root / "tracking.db"
         self._lock = threading.RLock()
+        # Created whole or not at all; an empty, truncated or foreign file is exit 9, never started afresh.
+        if not self.path.exists():
+            sqlite_file.create(self.path, lambda conn: conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"))
+        sqlite_file.check(self.path, "local tracking database")
         # isolation_level=None: every write transaction is an explicit BEGIN IMMEDIATE.
         self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
                                      isolation_level=None, check_same_thread=False)
