@@ -66,13 +66,15 @@ def _shown(value: str) -> str:
     return repr(text)
 
 
-def problem(kind: str, value: object) -> Optional[str]:
-    """Why `value` is not a valid `kind` name ('asset', 'version', 'job', ...), or None when it is."""
-    rule = RULES[kind]
+def problem(kind: str, value: object, label: Optional[str] = None) -> Optional[str]:
+    """Why `value` is not a valid `kind` name ('asset', 'version', 'job', ...), or None when it is.
+
+    `label` names the thing in the message ('model' for an asset, say)."""
+    rule, label = RULES[kind], label or kind
     if not isinstance(value, str) or not value:
-        return f"a {kind} name must be a non-empty string"
+        return f"a {label} name must be a non-empty string"
     if rule.pattern.fullmatch(value) is None:
-        return f"{_shown(value)} is not a valid {kind} name: use {rule.says}"
+        return f"{_shown(value)} is not a valid {label} name: use {rule.says}"
     return None
 
 

@@ -15,6 +15,8 @@ PROVIDER = "Microsoft.MachineLearningServices"
 
 # Versioned asset families: each has containers `{WS}/{kind}/{name}` and versions below them.
 ASSET_KINDS = ("codes", "data", "models", "environments", "components")
+ASSET_LABELS = {"codes": "code", "data": "data", "models": "model", "environments": "environment",
+                "components": "component"}
 
 
 def _segment(value: str) -> str:
@@ -24,10 +26,10 @@ def _segment(value: str) -> str:
     return quote(str(value), safe="")
 
 
-def _named(kind: str, value: Optional[str]) -> Optional[str]:
+def _named(kind: str, value: Optional[str], label: Optional[str] = None) -> Optional[str]:
     """`value` when it fits Azure's rule for `kind` names (checked before any request), else UsageError."""
     if value is not None:
-        reason = names.problem(kind, value)
+        reason = names.problem(kind, value, label)
         if reason:
             raise UsageError(reason)
     return value
@@ -55,7 +57,7 @@ class WorkspaceId:
     def container(self, kind: str, name: Optional[str] = None) -> str:
         if kind not in ASSET_KINDS:
             raise ValueError(f"unknown asset kind {kind!r}")
-        return self.child(kind, _named("asset", name))
+        return self.child(kind, _named("asset", name, ASSET_LABELS[kind]))
 
     def version(self, kind: str, name: str, version: Optional[str] = None) -> str:
         return self.container(kind, name) + (f"/versions/{_segment(_named('version', version))}" if version

@@ -148,7 +148,8 @@ class BlobStore:
     def _datastore_root(self, datastore: str) -> Path:
         reason = names.problem("datastore", datastore)
         if reason:
-            raise BlobError(400, "InvalidResourceName", f"The specifed resource name contains invalid characters: {reason}.")
+            raise BlobError(400, "InvalidResourceName",
+                            f"The specified resource name contains invalid characters: {reason}.")
         return self.root / datastore
 
     def _allowed(self, datastore: str, blob: str) -> list[Path]:

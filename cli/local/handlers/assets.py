@@ -20,7 +20,7 @@ def _family(call: Call) -> str:
 
 
 def _container_id(call: Call) -> str:
-    return call.service.arm_id(_family(call), checks.name(call, "name", "asset"))
+    return call.service.arm_id(_family(call), checks.name(call, "name", "asset", SINGULAR[_family(call)]))
 
 
 def _render_container(call: Call, record) -> dict:
@@ -66,7 +66,7 @@ def list_containers(call: Call):
 
 
 def _version_id(call: Call) -> str:
-    return call.service.arm_id(_family(call), checks.name(call, "name", "asset"), "versions",
+    return call.service.arm_id(_family(call), checks.name(call, "name", "asset", SINGULAR[_family(call)]), "versions",
                                checks.name(call, "version", "version"))
 
 

@@ -13,10 +13,10 @@ def _user_error(reason: str, target: str) -> ApiError:
     return ApiError(400, "UserError", reason[:1].upper() + reason[1:] + ".", target=target)
 
 
-def name(call: Call, param: str, kind: str) -> str:
+def name(call: Call, param: str, kind: str, label: str | None = None) -> str:
     """The path parameter `param`, or 400 UserError when it breaks Azure's rule for `kind` names."""
     value = call.params[param]
-    reason = names.problem(kind, value)
+    reason = names.problem(kind, value, label)
     if reason:
         raise _user_error(reason, param)
     return value
