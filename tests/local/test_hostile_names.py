@@ -343,3 +343,49 @@ def test_fifo_in_an_upload_folder_is_skipped_with_a_notice(world):
     result = ml(tmp, "data", "create", "-n", "d", "-v", "1", "--path", "data", "-o", "none")
     assert result.returncode == 0, result.stderr
     assert "skipped pipe: not a regular file" in result.stderr
+
+
+def test_job_download_of_outputs_with_links_and_loops_ends_and_keeps_existing_files(world):
+    tmp, _, _ = world
+    work = tmp / "work"
+    (work / "src").mkdir(parents=True)
+    (work / "src" / "make.py").write_text(
+        "import os, sys\nout = sys.argv[1]\nopen(os.path.join(out, 'result.txt'), 'w').write('42')\n"
+        "os.symlink('/', os.path.join(out, 'root'))\nos.symlink(out, os.path.join(out, 'loop'))\n"
+        f"os.symlink({str(tmp / 'sentinel')!r}, os.path.join(out, 'sentinel'))\n")
+    (work / "job.yml").write_text(
+        "$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n"
+        "command: python make.py ${{outputs.result}}\ncode: src\n"
+        "environment: azureml:AzureML-sklearn-1.5@latest\noutputs:\n  result:\n    type: uri_folder\n")
+    created = ml(tmp, "job", "create", "-f", str(work / "job.yml"), "--stream", "--query", "name", "-o", "tsv")
+    assert created.returncode == 0, created.stderr
+    name = created.stdout.strip().splitlines()[-1]
+    target = work / "dl"
+    first = ml(tmp, "job", "download", "-n", name, "--output-name", "result", "-p", str(target))
+    assert first.returncode == 0, first.stderr
+    files = sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file())
+    assert files == ["named-outputs/result/result.txt"]
+    (target / "named-outputs" / "result" / "result.txt").write_text("mine")
+    again = ml(tmp, "job", "download", "-n", name, "--output-name", "result", "-p", str(target))
+    one_line_error(again)
+    assert (target / "named-outputs" / "result" / "result.txt").read_text() == "mine"
+    forced = ml(tmp, "job", "download", "-n", name, "--output-name", "result", "-p", str(target), "--overwrite")
+    assert forced.returncode == 0, forced.stderr
+    assert (target / "named-outputs" / "result" / "result.txt").read_text() == "42"
+
+
+def test_input_copies_leave_links_out_loops_and_fifos_behind(tmp_path):
+    import shutil
+
+    from cli.local.runner.data import _links_out_and_loops
+
+    source = tmp_path / "source"
+    (source / "sub").mkdir(parents=True)
+    (source / "sub" / "a.txt").write_text("a")
+    os.symlink("/", source / "root")
+    os.symlink(source, source / "sub" / "loop")
+    os.symlink("sub/a.txt", source / "inside")
+    os.mkfifo(source / "pipe")
+    shutil.copytree(source, tmp_path / "copy", symlinks=False, ignore=_links_out_and_loops(source))
+    assert sorted(p.relative_to(tmp_path / "copy").as_posix() for p in (tmp_path / "copy").rglob("*")) == [
+        "inside", "sub", "sub/a.txt"]

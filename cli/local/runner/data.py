@@ -141,12 +141,33 @@ def prepare_input(resolver: DataResolver, name: str, spec: dict, inputs_dir: Pat
     target = inputs_dir / name / source.name
     target.parent.mkdir(parents=True, exist_ok=True)
     if source.is_dir():
-        shutil.copytree(source, target, symlinks=False)
+        shutil.copytree(source, target, symlinks=False, ignore=_links_out_and_loops(source))
     else:
         shutil.copy2(source, target)
     if mode in READ_ONLY_MODES:
         _set_read_only(target)
     return str(target)
+
+
+def _links_out_and_loops(source: Path):
+    """A copytree `ignore`: links leading out of `source` or back to a folder above them, and FIFOs,
+    sockets and devices (the copy would block on them) stay behind."""
+    root = os.path.realpath(source)
+
+    def ignore(folder: str, entries: list) -> set:
+        here = os.path.realpath(folder)
+        skipped = set()
+        for entry in entries:
+            path = os.path.join(folder, entry)
+            real = os.path.realpath(path)
+            if os.path.islink(path) and (not (real == root or real.startswith(root + os.sep))
+                                         or here == real or here.startswith(real + os.sep)):
+                skipped.add(entry)
+            elif not (os.path.isdir(real) or os.path.isfile(real)):
+                skipped.add(entry)  # dangling links, FIFOs, sockets, devices
+        return skipped
+
+    return ignore
 
 
 def _set_read_only(path: Path) -> None:
