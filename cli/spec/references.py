@@ -93,7 +93,7 @@ def _parse_uri(value: str) -> Reference:
         if kind in ("datastore", "job_output") and groups.get("path"):
             from cli import names  # a path that could leave its datastore is refused before any request
 
-            reason = names.relative_path_problem(groups["path"].lstrip("/"), what="path", decoded_too=True)
+            reason = names.relative_path_problem(groups["path"], what="path", decoded_too=True)
             if reason:
                 raise MalformedReference(f"'{value}': {reason}")
         return Reference(kind, **groups)
