@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from cli.errors import LocalWorkspaceError, MLError, UsageError
+from cli.errors import LocalWorkspaceError, MLError
 from cli.local import ids
 from cli.local.blobs import BlobStore
 from cli.local.http import ApiError, Call, json_response
@@ -31,6 +31,7 @@ class LocalWorkspaceService:
 
     def __init__(self, home: Path, workspace_name: str):
         from cli import names
+        from cli.errors import UsageError
 
         reason = names.problem("local workspace", workspace_name)
         if reason:  # the name is a folder below $ML_HOME/workspaces
@@ -70,9 +71,7 @@ class LocalWorkspaceService:
         return response
 
     def _dispatch(self, request: httpx.Request) -> httpx.Response:
-        # The path as sent (still percent-encoded): the router decodes each segment once, so '%2F' in a
-        # name stays inside its segment and '%252F' arrives as '%2F', never as '/'.
-        host, path = request.url.host, request.url.raw_path.decode("ascii").partition("?")[0]
+        host, path = request.url.host, request.url.raw_path.split(b"?")[0].decode("ascii")
         if host.endswith("." + ids.BLOB_HOST):  # virtual-host style <account>.blob.ml.invalid
             host, path = ids.BLOB_HOST, "/" + host.split(".", 1)[0] + path
         if host != ids.BLOB_HOST:
