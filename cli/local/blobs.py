@@ -47,7 +47,7 @@ RUN_LINKS = "ExperimentRun/dcid."  # blob prefix of the links to job folders (ha
 def _check_path(path: str) -> str:
     reason = names.relative_path_problem(path, what="blob name")
     if reason or not path or "" in path.split("/"):
-        raise BlobError(400, "InvalidUri", f"The blob name '{path!r}' is not valid here"
+        raise BlobError(400, "InvalidUri", f"The blob name {path!r} is not valid here"
                         + (f": {reason}." if reason else "."))
     return path
 
@@ -334,7 +334,8 @@ class BlobStore:
         if self.properties(datastore, blob) is None:
             raise BlobError(404, "BlobNotFound", "The specified blob does not exist.")
         self._meta_path(datastore, blob).unlink(missing_ok=True)
-        self.path(datastore, blob).unlink()
+        self.path(datastore, blob)  # checked; the name itself is removed, a link rather than what it points at
+        (self._datastore_root(datastore) / blob).unlink()
 
     def list(self, datastore: str, prefix: str = "") -> list[str]:
         """Names of committed blobs (regular files) under `prefix`, sorted.
