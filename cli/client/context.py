@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Mapping, Optional, Tuple
@@ -18,7 +17,6 @@ LOCAL_WORKSPACE = "local"
 LOCAL_BASE_URL = "https://management.ml.invalid"
 AZURE_BASE_URL = "https://management.azure.com"
 CONFIG_SEARCH_LEVELS = 20
-_LOCAL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,32}$")
 
 FIELDS = ("subscription", "resource_group", "workspace")
 FLAG_NAMES = {"subscription": "--subscription", "resource_group": "--resource-group", "workspace": "--workspace-name"}
@@ -76,10 +74,21 @@ def resolve_target(*, workspace_name: Optional[str] = None, resource_group: Opti
     if missing:
         raise UsageError(f"an Azure workspace needs {', '.join(missing)}",
                          hint="or set ML_SUBSCRIPTION, ML_RESOURCE_GROUP and ML_WORKSPACE, or write a config.json")
+    _check_azure_ids(sub, rg, name)
     sources = ", ".join(sorted({source for _, source in values.values()}))
     workspace = WorkspaceId(sub, rg, name)
     reason = f"Azure workspace '{name}' in resource group '{rg}' of subscription '{sub}' (from {sources})"
     return WorkspaceTarget("azure", workspace, reason)
+
+def _check_azure_ids(subscription: str, resource_group: str, workspace: str) -> None:
+    """Each goes into every request path as is, so each must be one segment; the service judges the rest."""
+    from cli import names
+
+    for value in (subscription, resource_group, workspace):
+        reason = names.segment_problem(value)
+        if reason or "%" in value:
+            raise UsageError(reason or f"{value!r} cannot name a subscription, resource group or workspace: no '%'")
+
 
 def _first(flags, env, config, field, config_path: Optional[Path] = None) -> Tuple[Optional[str], str]:
     if flags.get(field):
@@ -94,8 +103,11 @@ def _first(flags, env, config, field, config_path: Optional[Path] = None) -> Tup
 
 def _local(name: Optional[str], why: str, env: Mapping[str, str]) -> WorkspaceTarget:
     name = name or LOCAL_WORKSPACE
-    if not _LOCAL_NAME.match(name):
-        raise UsageError(f"invalid local workspace name {name!r}: use letters, digits, '-' and '_' (at most 33)")
+    from cli import names
+
+    reason = names.problem("local workspace", name)
+    if reason:
+        raise UsageError(f"invalid local workspace name: {reason}")
     home = local_home(env)
     reason = f"{why}: using the local workspace '{name}' under {_tilde(home)}"
     return WorkspaceTarget("local", WorkspaceId(LOCAL_SUBSCRIPTION, LOCAL_RESOURCE_GROUP, name), reason, home)

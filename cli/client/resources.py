@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Optional, Tuple
 from urllib.parse import quote, unquote
 
+from cli import names
 from cli.errors import UsageError
 
 API_VERSION = "2025-12-01"
@@ -14,12 +15,24 @@ PROVIDER = "Microsoft.MachineLearningServices"
 
 # Versioned asset families: each has containers `{WS}/{kind}/{name}` and versions below them.
 ASSET_KINDS = ("codes", "data", "models", "environments", "components")
+ASSET_LABELS = {"codes": "code", "data": "data", "models": "model", "environments": "environment",
+                "components": "component"}
 
 
 def _segment(value: str) -> str:
-    if not value:
-        raise UsageError("a resource name must not be empty")
+    reason = names.segment_problem(value)
+    if reason:
+        raise UsageError(reason)
     return quote(str(value), safe="")
+
+
+def _named(kind: str, value: Optional[str], label: Optional[str] = None) -> Optional[str]:
+    """`value` when it fits Azure's rule for `kind` names (checked before any request), else UsageError."""
+    if value is not None:
+        reason = names.problem(kind, value, label)
+        if reason:
+            raise UsageError(reason)
+    return value
 
 
 @dataclass(frozen=True)
@@ -44,35 +57,36 @@ class WorkspaceId:
     def container(self, kind: str, name: Optional[str] = None) -> str:
         if kind not in ASSET_KINDS:
             raise ValueError(f"unknown asset kind {kind!r}")
-        return self.child(kind, name)
+        return self.child(kind, _named("asset", name, ASSET_LABELS[kind]))
 
     def version(self, kind: str, name: str, version: Optional[str] = None) -> str:
-        return self.container(kind, name) + (f"/versions/{_segment(version)}" if version else "/versions")
+        return self.container(kind, name) + (f"/versions/{_segment(_named('version', version))}" if version
+                                             else "/versions")
 
     # Plain resources
     def job(self, name: Optional[str] = None) -> str:
-        return self.child("jobs", name)
+        return self.child("jobs", _named("job", name))
 
     def compute(self, name: Optional[str] = None) -> str:
-        return self.child("computes", name)
+        return self.child("computes", _named("compute", name))
 
     def datastore(self, name: Optional[str] = None) -> str:
-        return self.child("datastores", name)
+        return self.child("datastores", _named("datastore", name))
 
     def schedule(self, name: Optional[str] = None) -> str:
-        return self.child("schedules", name)
+        return self.child("schedules", _named("schedule", name))
 
     def online_endpoint(self, name: Optional[str] = None) -> str:
-        return self.child("onlineEndpoints", name)
+        return self.child("onlineEndpoints", _named("endpoint", name))
 
     def online_deployment(self, endpoint: str, name: Optional[str] = None) -> str:
-        return self.child("onlineEndpoints", endpoint, "deployments", name)
+        return self.child("onlineEndpoints", _named("endpoint", endpoint), "deployments", _named("deployment", name))
 
     def batch_endpoint(self, name: Optional[str] = None) -> str:
-        return self.child("batchEndpoints", name)
+        return self.child("batchEndpoints", _named("endpoint", name))
 
     def batch_deployment(self, endpoint: str, name: Optional[str] = None) -> str:
-        return self.child("batchEndpoints", endpoint, "deployments", name)
+        return self.child("batchEndpoints", _named("endpoint", endpoint), "deployments", _named("deployment", name))
 
 
 @dataclass(frozen=True)

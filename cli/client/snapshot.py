@@ -4,6 +4,8 @@ Ignore rules come from `.amlignore` at the root, else `.gitignore` there, with t
 wildmatch semantics the SDK applies to each file path (last matching pattern wins, `!` re-includes).
 An ignored folder is pruned without being entered unless a later `!` pattern could re-include
 something below it, so the file list, and so the hash, equal the SDK's `get_content_hash`.
+Only regular files are sent: a FIFO, socket or device is skipped with a warning (reading one would
+block the upload, or never end), and links are followed only inside the root, each folder once.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import hashlib
 import logging
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, List, Optional, Sequence
@@ -157,8 +160,11 @@ def collect(path: os.PathLike | str, ignore: Optional[IgnoreRules] = None) -> Li
     if not given.exists():
         raise UsageError(f"{given}: no such file or directory")
     root = given.resolve()
-    if root.is_file():
-        return [SnapshotFile(root.name, root.stat().st_size, str(root))]
+    if not root.is_dir():
+        info = root.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise UsageError(f"{given}: not a regular file or folder (a FIFO, socket or device cannot be uploaded)")
+        return [SnapshotFile(root.name, info.st_size, str(root))]
     rules = ignore if ignore is not None else IgnoreRules.for_root(root)
     files: List[SnapshotFile] = []
     _walk(root, root, "", rules, files, {str(root)})
@@ -178,12 +184,25 @@ def _walk(root: Path, folder: Path, prefix: str, rules: IgnoreRules, out: List[S
                 log.debug("skipped %s: a link out of %s, or dangling", rel, root)
                 continue  # never follow a link out of the snapshot
             target = real
-        if os.path.isdir(target):
+        try:
+            info = os.stat(target)
+        except OSError:
+            continue  # vanished while we walked
+        if stat.S_ISDIR(info.st_mode):
             if target in open_dirs or rules.prunable(rel):
                 continue  # a link back to an enclosing folder would recurse forever
             _walk(root, Path(target), rel + "/", rules, out, open_dirs | {target})
-        elif not rules.excluded(rel):
-            out.append(SnapshotFile(rel, os.stat(target).st_size, os.path.abspath(target)))
+        elif rules.excluded(rel):
+            continue
+        elif stat.S_ISREG(info.st_mode):
+            out.append(SnapshotFile(rel, info.st_size, os.path.abspath(target)))
+        else:
+            _skip_special(rel)
+
+
+def _skip_special(rel: str) -> None:
+    # Python's last-resort handler prints warnings to stderr; --verbose formats them like other client logs.
+    log.warning("warning: skipped %s: not a regular file (a FIFO, socket or device is never uploaded)", rel)
 
 
 def _inside(real: str, root: Path) -> bool:
@@ -232,8 +251,14 @@ def _hash_folder(root: Path, folder: Path, prefix: str, rules: IgnoreRules, dige
         target = os.path.realpath(entry.path) if entry.is_symlink() else entry.path
         if rules.excluded(rel) or (entry.is_symlink() and (not _inside(target, root) or not os.path.exists(target))):
             continue
+        try:
+            mode = os.stat(target).st_mode
+        except OSError:
+            continue
+        if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+            continue  # collect() skips it too, and says so
         digest.update(entry.name.encode())
-        if os.path.isdir(target):
+        if stat.S_ISDIR(mode):
             if target not in open_dirs:
                 _hash_folder(root, Path(target), rel + "/", rules, digest, open_dirs | {target})
         else:

@@ -27,18 +27,19 @@ def upload_code(client, path, *, name: Optional[str] = None, version: str = "1")
     # Anonymous code is named by its hash (a UUID, like the SDK's random one) so that the lookup below
     # finds the previous upload of the same content instead of sending it again.
     name = name or str(uuid.UUID(hex=digest[:32]))
-    found = next(iter(client.list(f"codes/{name}/versions",
+    found = next(iter(client.list(client.workspace.version("codes", name),
                                   params={"hash": digest, "hashVersion": HASH_VERSION}, max_results=1)), None)
     if found and found.get("id"):
         return found["id"]
-    sas_uri, blob_uri = start_pending_upload(client, f"codes/{name}/versions/{version}", digest)
+    version_path = client.workspace.version("codes", name, version)  # checks name and version before any request
+    sas_uri, blob_uri = start_pending_upload(client, version_path, digest)
     folder = folder_name(path)
     upload_blobs(client, BlobTarget.from_sas_uri(sas_uri), blob_names(files, folder),
                  label=folder or files[0].relpath, name=name, version=version)
     code_uri = f"{blob_uri.rstrip('/')}/{quote(folder, safe='~')}" if folder else blob_uri.rstrip("/")
     body = {"properties": {"codeUri": code_uri, "isAnonymous": anonymous,
                            "properties": {"hash_sha256": digest, "hash_version": HASH_VERSION}}}
-    result = client.put(f"codes/{name}/versions/{version}", body) or {}
+    result = client.put(version_path, body) or {}
     return result.get("id") or f"{client.workspace.arm_id}/codes/{name}/versions/{version}"
 
 

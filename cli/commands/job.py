@@ -9,8 +9,8 @@ import typer
 
 from cli.commands.options import FileOption, group_app
 from cli.commands.validate_verb import add_validate
-from cli.commands.workspace_options import (ArchivedOnly, IncludeArchived, NameOption, NoWait, SetList, SetValues,
-                                            on_workspace)
+from cli.commands.workspace_options import (ArchivedOnly, IncludeArchived, NameOption, NoWait, Overwrite, SetList,
+                                            SetValues, on_workspace)
 
 app = group_app()
 add_validate(app, "job")
@@ -143,12 +143,14 @@ def cancel(client, name: str = NameOption, no_wait: bool = NoWait) -> None:
 def download(client, name: str = NameOption,
              output_name: Optional[str] = typer.Option(None, "--output-name", help="The output to download.", show_default=False),
              all_: bool = typer.Option(False, "--all", help="Logs, artifacts and every named output."),
-             download_path: Path = typer.Option(Path("."), "--download-path", "-p", help="Folder to download into.")) -> None:
+             download_path: Path = typer.Option(Path("."), "--download-path", "-p", help="Folder to download into."),
+             overwrite: bool = Overwrite) -> None:
     from cli.application import current
     from cli.operations import job
 
     app = current()
-    job.download(client, name, path=download_path, output_name=output_name, all_=all_, info=app.info)
+    job.download(client, name, path=download_path, output_name=output_name, all_=all_, overwrite=overwrite,
+                 info=app.info)
     app.info(f"Downloaded to {download_path.resolve()}")
 
 

@@ -11,7 +11,8 @@ from cli.commands.asset_verbs import add_asset_verbs
 from cli.commands.options import group_app
 from cli.commands.validate_verb import add_validate
 from cli.commands.workspace_options import (Datastore, Description, LabelOption, NameOption, NoWait, OptionalFile,
-                                            OptionalName, SetList, SetValues, Tags, VersionOption, on_workspace)
+                                            OptionalName, Overwrite, SetList, SetValues, Tags, VersionOption,
+                                            on_workspace)
 
 app = group_app()
 add_validate(app, "model")
@@ -40,9 +41,10 @@ def create(client, file: Optional[Path] = OptionalFile, name: Optional[str] = Op
 @on_workspace
 def download(client, name: str = NameOption, version: Optional[str] = VersionOption,
              label: Optional[str] = LabelOption,
-             download_path: Path = typer.Option(Path("."), "--download-path", "-p", help="Folder to write into.")) -> None:
+             download_path: Path = typer.Option(Path("."), "--download-path", "-p", help="Folder to write into."),
+             overwrite: bool = Overwrite) -> None:
     from cli.application import current
     from cli.operations import model
 
-    written = model.download(client, name, version, label, download_path)
+    written = model.download(client, name, version, label, download_path, overwrite)
     current().info(f"downloaded {len(written)} file{'s' if len(written) != 1 else ''} to {download_path / name}")

@@ -40,6 +40,7 @@ OptionalFile = typer.Option(None, "--file", "-f", help="Local path to the YAML s
 MaxResults = typer.Option(None, "--max-results", "-r", min=1, help="Return at most this many.", show_default=False)
 IncludeArchived = typer.Option(False, "--include-archived", help="List archived resources too.")
 ArchivedOnly = typer.Option(False, "--archived-only", help="List only archived resources.")
+Overwrite = typer.Option(False, "--overwrite", help="Replace files that already exist in the download folder.")
 NoWait = typer.Option(False, "--no-wait", help="Do not wait for the long-running operation to finish.")
 Yes = typer.Option(False, "--yes", "-y", help="Do not prompt for confirmation.")
 Description = typer.Option(None, "--description", help="Description.", show_default=False)

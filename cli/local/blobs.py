@@ -2,7 +2,13 @@
 
 Layout under `<workspace>/blobs/`: `<datastore>/<path>` holds committed blobs only; `.meta/<datastore>/
 <path>.json` their metadata; `.staging/` uncommitted blocks and partial writes. A blob becomes
-visible by one os.replace, so an upload killed halfway leaves nothing at its path.
+visible by one os.replace, so an upload killed halfway leaves nothing at its path, and what it
+staged is removed by the next BlobStore once its owner process is gone.
+
+Every path built from a request is resolved and must stay inside its datastore's folder: a blob
+name with '.', '..', '\\' or NUL is refused, and a symlink (a job may write one into an output) is
+followed only when it leads to a place inside that folder, or, for the run-history links
+`ExperimentRun/dcid.<job>`, inside the workspace's jobs folder. Listing never loops.
 """
 
 from __future__ import annotations
@@ -13,11 +19,13 @@ import hmac
 import json
 import os
 import shutil
+import stat
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterable
 
+from cli import names
 from cli.local import ids
 from cli.local.store import Store
 
@@ -33,17 +41,76 @@ class BlobError(Exception):
         self.status, self.code, self.message, self.detail = status, code, message, detail
 
 
+RUN_LINKS = "ExperimentRun/dcid."  # blob prefix of the links to job folders (handlers/history.py)
+
+
 def _check_path(path: str) -> str:
-    parts = path.split("/")
-    if not path or any(p in ("", ".", "..") for p in parts) or "\\" in path or "\0" in path:
-        raise BlobError(400, "InvalidUri", f"The blob name '{path}' is not valid here.")
+    reason = names.relative_path_problem(path, what="blob name")
+    if reason or not path or "" in path.split("/"):
+        raise BlobError(400, "InvalidUri", f"The blob name {path!r} is not valid here"
+                        + (f": {reason}." if reason else "."))
     return path
+
+
+def _check_prefix(prefix: str) -> str:
+    """A list prefix: its folders must be safe; the last part may be any start of a name."""
+    folders = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+    reason = names.relative_path_problem(prefix, what="prefix")
+    if reason or "" in folders.split("/")[1:] or (folders and not folders.split("/")[0]):
+        raise BlobError(400, "InvalidQueryParameterValue", f"The prefix {prefix!r} is not valid here"
+                        + (f": {reason}." if reason else "."))
+    return prefix
+
+
+def _inside(path: Path | None, root: Path) -> bool:
+    return path is not None and (path == root or root in path.parents)
+
+
+def _resolved(path: Path) -> Path | None:
+    """`path` with every symlink followed; None for a link loop."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return pid > 0
+    return True
 
 
 class BlobStore:
     def __init__(self, root: Path, store: Store, workspace: str):
         self.root, self.store, self.workspace = Path(root), store, workspace
         self._secret: bytes | None = None
+        self.clean_staging()
+
+    def clean_staging(self) -> None:
+        """Remove what killed uploads left in `.staging/`: partial writes and staged blocks whose writer is gone."""
+        staging = self.root / ".staging"
+        try:
+            entries = list(staging.iterdir())
+        except OSError:
+            return  # nothing staged yet, or a read-only workspace
+        for entry in entries:
+            try:
+                if entry.name.startswith("tmp-") and entry.is_file():
+                    owner = entry.name.split("-")[1]
+                    if owner.isdigit() and not _pid_alive(int(owner)):
+                        entry.unlink()
+                elif entry.is_dir() and not entry.is_symlink():
+                    for blocks in entry.iterdir():
+                        owners = [int(p.name.rsplit(".", 1)[1]) for p in blocks.glob(".owner.*")
+                                  if p.name.rsplit(".", 1)[1].isdigit()]
+                        if owners and not any(map(_pid_alive, owners)):
+                            shutil.rmtree(blocks, ignore_errors=True)
+            except OSError:
+                continue  # another process may be cleaning the same entry
 
     # ---- datastores <-> containers
 
@@ -78,11 +145,34 @@ class BlobStore:
                 return record.name
         raise BlobError(404, "ContainerNotFound", "The specified container does not exist.")
 
+    def _datastore_root(self, datastore: str) -> Path:
+        reason = names.problem("datastore", datastore)
+        if reason:
+            raise BlobError(400, "InvalidResourceName",
+                            f"The specified resource name contains invalid characters: {reason}.")
+        return self.root / datastore
+
+    def _allowed(self, datastore: str, blob: str) -> list[Path]:
+        """The resolved folders a blob's path may lead into (through symlinks too)."""
+        roots = [self._datastore_root(datastore).resolve()]
+        if blob.startswith(RUN_LINKS):
+            roots.append((self.root.parent / "jobs").resolve())
+        return roots
+
     def path(self, datastore: str, blob: str) -> Path:
-        return self.root / datastore / _check_path(blob)
+        """The file of `blob`, resolved: inside its datastore folder (or a job folder through a run link), else 400."""
+        candidate = self._datastore_root(datastore) / _check_path(blob)
+        resolved = _resolved(candidate)
+        if resolved is None or not any(_inside(resolved, root) for root in self._allowed(datastore, blob)):
+            raise BlobError(400, "InvalidUri", f"The blob name '{blob}' leads outside its container.")
+        return resolved
 
     def _meta_path(self, datastore: str, blob: str) -> Path:
-        return self.root / ".meta" / datastore / (_check_path(blob) + ".json")
+        root = (self.root / ".meta" / self._datastore_root(datastore).name).resolve()
+        path = _resolved(root / (_check_path(blob) + ".json"))
+        if path is None or not _inside(path, root):
+            raise BlobError(400, "InvalidUri", f"The blob name '{blob}' leads outside its container.")
+        return path
 
     def _staging(self, datastore: str, blob: str) -> Path:
         return self.root / ".staging" / datastore / hashlib.sha256(blob.encode()).hexdigest()
@@ -182,7 +272,7 @@ class BlobStore:
         os.replace(tmp, path)
 
     def _tmp(self) -> Path:
-        tmp = self.root / ".staging" / f"tmp-{uuid.uuid4().hex}"
+        tmp = self.root / ".staging" / f"tmp-{os.getpid()}-{uuid.uuid4().hex}"
         tmp.parent.mkdir(parents=True, exist_ok=True)
         return tmp
 
@@ -209,6 +299,7 @@ class BlobStore:
         self.path(datastore, blob)
         staging = self._staging(datastore, blob)
         staging.mkdir(parents=True, exist_ok=True)
+        (staging / f".owner.{os.getpid()}").touch()  # so a later start can tell a dead upload from a live one
         name = hashlib.sha256(block_id.encode()).hexdigest()
         tmp = staging / f".{name}.{uuid.uuid4().hex}"
         tmp.write_bytes(data)
@@ -243,19 +334,49 @@ class BlobStore:
         if self.properties(datastore, blob) is None:
             raise BlobError(404, "BlobNotFound", "The specified blob does not exist.")
         self._meta_path(datastore, blob).unlink(missing_ok=True)
-        self.path(datastore, blob).unlink()
+        self.path(datastore, blob)  # checked; the name itself is removed, a link rather than what it points at
+        (self._datastore_root(datastore) / blob).unlink()
 
     def list(self, datastore: str, prefix: str = "") -> list[str]:
-        """Names of committed blobs under `prefix`, sorted.
+        """Names of committed blobs (regular files) under `prefix`, sorted.
 
-        The walk starts at the prefix's folder, not the datastore's root, and follows the links the
-        run-history handler makes from ExperimentRun/dcid.<job> to a job's folder."""
-        base = self.root / datastore
-        start = base / prefix.rsplit("/", 1)[0] if "/" in prefix else base
+        The walk starts at the prefix's folder, not the datastore's root. It follows a symlink only
+        into the allowed folders (see `path`; the run-history links lead to job folders), and
+        enters each real folder once, so a link loop ends."""
+        _check_prefix(prefix)
+        base = self._datastore_root(datastore)
+        folder = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+        try:
+            start = self.path(datastore, folder) if folder else base.resolve()
+        except BlobError:
+            return []  # a prefix leading out of the container lists nothing
         if not start.is_dir():
             return []
-        names = []
-        for folder, _, files in os.walk(start, followlinks=True):
-            relative = Path(folder).relative_to(base).as_posix()
-            names += [f"{relative}/{name}" if relative != "." else name for name in files]
-        return sorted(n for n in names if n.startswith(prefix))
+        found: list[str] = []
+        self._walk(datastore, start, folder, prefix, found, {start})
+        return sorted(found)
+
+    def _walk(self, datastore: str, folder: Path, relative: str, prefix: str, found: list, seen: set) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            return
+        for entry in entries:
+            name = f"{relative}/{entry.name}" if relative else entry.name
+            if not (name.startswith(prefix) or prefix.startswith(name + "/")):
+                continue
+            target = Path(entry.path)
+            if entry.is_symlink():
+                target = _resolved(target)
+                if target is None or not any(_inside(target, root) for root in self._allowed(datastore, name)):
+                    continue  # a link out of the container is not a blob
+            try:
+                mode = target.stat().st_mode
+            except OSError:
+                continue  # dangling
+            if stat.S_ISDIR(mode):
+                real = _resolved(target)
+                if real is not None and real not in seen:
+                    self._walk(datastore, real, name, prefix, found, seen | {real})
+            elif stat.S_ISREG(mode) and name.startswith(prefix):
+                found.append(name)

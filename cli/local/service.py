@@ -31,6 +31,12 @@ class LocalWorkspaceService:
     """One local workspace under ML_HOME; `handle` is the whole HTTP surface."""
 
     def __init__(self, home: Path, workspace_name: str):
+        from cli import names
+        from cli.errors import UsageError
+
+        reason = names.problem("local workspace", workspace_name)
+        if reason:  # the name is a folder below $ML_HOME/workspaces
+            raise UsageError(reason)
         self.home = Path(home)
         self.workspace = workspace_name
         self.root = self.home / "workspaces" / workspace_name
@@ -68,7 +74,7 @@ class LocalWorkspaceService:
         return response
 
     def _dispatch(self, request: httpx.Request) -> httpx.Response:
-        host, path = request.url.host, request.url.path
+        host, path = request.url.host, request.url.raw_path.split(b"?")[0].decode("ascii")
         if host.endswith("." + ids.BLOB_HOST):  # virtual-host style <account>.blob.ml.invalid
             host, path = ids.BLOB_HOST, "/" + host.split(".", 1)[0] + path
         if host != ids.BLOB_HOST:

@@ -6,29 +6,70 @@ own blob store); identity-based Azure datastores are not readable this way yet.
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path, PurePosixPath
-from typing import List, Optional, Tuple
+from typing import Iterable, List, Optional, Tuple
 from urllib.parse import quote, unquote
 from xml.etree import ElementTree
 
 from cli.errors import MLError, UsageError
 
 
-def download(client, uri: str, destination: Path) -> List[Path]:
-    """Copy the file or folder at `uri` into `destination` (a folder keeps its own name)."""
+def download(client, uri: str, destination: Path, *, overwrite: bool = False) -> List[Path]:
+    """Copy the file or folder at `uri` into `destination` (a folder keeps its own name).
+
+    Nothing is written when a file would be overwritten without `overwrite`, or a blob name would
+    leave `destination` or pass through a symlink already there (see `target_in`)."""
     base, sas, prefix = _locate(client, uri)
     names = [n for n in _list(client, base, sas, prefix) if n == prefix or n.startswith(prefix + "/")]
     parent = str(PurePosixPath(prefix).parent)
-    written = []
-    for name in names:
-        relative = name[len(parent) + 1:] if parent not in ("", ".") else name
-        target = destination.joinpath(*relative.split("/"))
-        if ".." in relative.split("/"):
-            raise MLError(f"refusing to write blob '{name}' outside {destination}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(client.get_blob(f"{base}/{quote(name, safe='/~')}?{sas}"))
-        written.append(target)
-    return written
+    relatives = [name[len(parent) + 1:] if parent not in ("", ".") else name for name in names]
+    targets = check_targets(destination, relatives, overwrite=overwrite)
+    for name, target in zip(names, targets):
+        write_file(target, client.get_blob(f"{base}/{quote(name, safe='/~')}?{sas}"))
+    return targets
+
+
+def target_in(destination: Path, relative: str, *, overwrite: bool) -> Path:
+    """`destination/relative`, or MLError: a name with '.', '..', '\\' or an absolute path; a symlink
+    on the way below `destination` (it would carry the write elsewhere); an existing non-file; an
+    existing file without `overwrite` (az's flag)."""
+    from cli import names
+
+    reason = names.relative_path_problem(relative, what="file name")
+    if reason or not relative or "" in relative.split("/"):
+        raise MLError(f"refusing to write '{relative}' below {destination}: {reason or 'an empty folder name'}")
+    target = destination.joinpath(*relative.split("/"))
+    step = destination
+    for part in relative.split("/"):
+        step = step / part
+        if step.is_symlink():
+            raise MLError(f"refusing to write {target}: {step} is a symbolic link",
+                          hint="remove the link, or download into another folder")
+    if target.exists() and not target.is_file():
+        raise MLError(f"refusing to write {target}: it exists and is not a regular file")
+    if target.exists() and not overwrite:
+        raise MLError(f"{target} already exists", hint="give --overwrite to replace existing files")
+    return target
+
+
+def check_targets(destination: Path, relatives: Iterable[str], *, overwrite: bool) -> List[Path]:
+    """`target_in` for every file, all checked before the first is written."""
+    return [target_in(destination, relative, overwrite=overwrite) for relative in relatives]
+
+
+def write_file(target: Path, data: bytes) -> None:
+    """Write `target` whole or not at all; an existing file (or link) there is replaced, never written through."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        with open(tmp, "xb") as handle:  # x: never opens an existing file or link
+            handle.write(data)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 def _locate(client, uri: str) -> Tuple[str, str, str]:
@@ -56,6 +97,11 @@ def _locate(client, uri: str) -> Tuple[str, str, str]:
                 continue
         elif record.get("name") != datastore:
             continue
+        from cli import names
+
+        reason = names.relative_path_problem(path, what="datastore path", decoded_too=True)
+        if reason:
+            raise UsageError(f"cannot read '{uri}': {reason}")
         return base, _sas(client, record["name"]), path
     raise UsageError(f"no blob datastore of this workspace holds '{uri}'")
 

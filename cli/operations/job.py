@@ -10,7 +10,6 @@ anonymous name, and the input then points at `azureml://datastores/<ds>/paths/..
 from __future__ import annotations
 
 import random
-import shutil
 import uuid
 from pathlib import Path
 from typing import Iterable, List, Optional, Tuple
@@ -208,8 +207,10 @@ def _writable(body: dict) -> dict:
 
 
 def download(client, name: str, *, path: Path, output_name: Optional[str] = None, all_: bool = False,
-             info=lambda message: None) -> List[Path]:
-    """Outputs into <path>/named-outputs/<name>, logs and artifacts into <path>/artifacts (the SDK's layout)."""
+             overwrite: bool = False, info=lambda message: None) -> List[Path]:
+    """Outputs into <path>/named-outputs/<name>, logs and artifacts into <path>/artifacts (the SDK's layout).
+
+    Existing files are replaced only with `overwrite`; a symlink in the destination is never written through."""
     from cli.rest.job import from_rest
 
     if output_name and all_:
@@ -226,10 +227,10 @@ def download(client, name: str, *, path: Path, output_name: Optional[str] = None
     written: List[Path] = []
     for output in wanted:
         if output == DEFAULT_OUTPUT:
-            files = _download_artifacts(client, name, outputs.get(DEFAULT_OUTPUT), path / "artifacts")
+            files = _download_artifacts(client, name, outputs.get(DEFAULT_OUTPUT), path / "artifacts", overwrite)
         else:
             uri = (outputs[output] or {}).get("path") or _default_output_uri(client, name, output)
-            files = _download_folder(client, uri, path / "named-outputs" / output)
+            files = _download_folder(client, uri, path / "named-outputs" / output, overwrite)
         info(f"Downloaded {len(files)} file{'s' if len(files) != 1 else ''} of '{output}'")
         written += files
     if not written:
@@ -244,8 +245,10 @@ def _default_output_uri(client, job: str, output: str) -> str:
     return f"azureml://datastores/{default_datastore(client).get('name', 'workspaceblobstore')}/paths/azureml/{job}/{output}/"
 
 
-def _download_folder(client, uri: str, destination: Path) -> List[Path]:
+def _download_folder(client, uri: str, destination: Path, overwrite: bool = False) -> List[Path]:
     """The files below `uri`, written below `destination` (whatever the blob folder is called)."""
+    import os
+
     import tempfile
 
     from cli.operations import blob_files
@@ -260,19 +263,21 @@ def _download_folder(client, uri: str, destination: Path) -> List[Path]:
             return []
         top = [p for p in Path(scratch).iterdir()]
         source = top[0] if len(top) == 1 and top[0].is_dir() else Path(scratch)
-        moved = []
-        for file in files:
-            target = destination / file.relative_to(source)
+        targets = blob_files.check_targets(destination, [f.relative_to(source).as_posix() for f in files],
+                                           overwrite=overwrite)
+        for file, target in zip(files, targets):
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(file), target)
-            moved.append(target)
-        return moved
+            os.replace(file, target)  # replaces a file (or link) there, never writes through it
+        return targets
 
 
-def _download_artifacts(client, job: str, default: Optional[dict], destination: Path) -> List[Path]:
+def _download_artifacts(client, job: str, default: Optional[dict], destination: Path,
+                        overwrite: bool = False) -> List[Path]:
     """The job's artifact store (logs, outputs/, MLflow artifacts); else the log files run history lists."""
+    from cli.operations import blob_files
+
     if (default or {}).get("path"):
-        return _download_folder(client, default["path"], destination)
+        return _download_folder(client, default["path"], destination, overwrite)
     from cli.operations.uploading import default_datastore
 
     written: List[Path] = []
@@ -280,16 +285,14 @@ def _download_artifacts(client, job: str, default: Optional[dict], destination: 
     for datastore in ("workspaceartifactstore", default_datastore(client).get("name", "workspaceblobstore")):
         base = f"azureml://datastores/{datastore}/paths/ExperimentRun/dcid.{job}"
         for folder in ARTIFACT_FOLDERS:
-            written += _download_folder(client, f"{base}/{folder}", destination / folder)
+            written += _download_folder(client, f"{base}/{folder}", destination / folder, overwrite)
         if written:
             return written
     from cli.operations.job_stream import history_base, run_details
 
-    for log_name, url in sorted((run_details(client, history_base(client), job).get("logFiles") or {}).items()):
-        if ".." in Path(log_name).parts:
-            continue
-        target = destination / log_name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(client.get_blob(url))
+    logs = sorted((run_details(client, history_base(client), job).get("logFiles") or {}).items())
+    targets = blob_files.check_targets(destination, [log_name for log_name, _ in logs], overwrite=overwrite)
+    for (_, url), target in zip(logs, targets):
+        blob_files.write_file(target, client.get_blob(url))
         written.append(target)
     return written

@@ -16,10 +16,13 @@ def create(client, spec: dict, datastore: Optional[str] = None) -> dict:
     return assets.create(client, "models", spec, uploads)
 
 
-def download(client, name: str, version: Optional[str], label: Optional[str], destination: Path) -> list:
-    """Write the model's files under `destination/<name>/`; the paths written, or ResourceNotFoundError."""
+def download(client, name: str, version: Optional[str], label: Optional[str], destination: Path,
+             overwrite: bool = False) -> list:
+    """Write the model's files under `destination/<name>/`; the paths written, or ResourceNotFoundError.
+
+    Existing files are replaced only with `overwrite`; a symlink in the destination is never written through."""
     model = assets.show(client, "models", name, version, label)
-    written = blob_files.download(client, model["path"], Path(destination) / name)
+    written = blob_files.download(client, model["path"], Path(destination) / name, overwrite=overwrite)
     if not written:
         raise ResourceNotFoundError(f"model '{name}' version {model['version']} has no files at {model['path']}")
     return [str(path) for path in written]

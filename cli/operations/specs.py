@@ -58,7 +58,13 @@ def parse_tags(pairs: Sequence[str]) -> dict:
 
 def local_flag_path(value: str) -> str:
     from cli.spec.paths import is_local_path, resolve_local
+    from cli.spec.references import MalformedReference, is_reference, parse_reference
 
+    if is_reference(value):  # the checks a spec file's references get (e.g. no '..' in a datastore path)
+        try:
+            parse_reference(value)
+        except MalformedReference as exc:
+            raise UsageError(str(exc)) from None
     if not is_local_path(value):
         return value
     target = resolve_local(value, Path.cwd())

@@ -90,6 +90,12 @@ def _parse_uri(value: str) -> Reference:
             groups["asset_type"] = groups.pop("type")
         if kind == "asset_id":
             groups["asset_type"] = groups.pop("type")
+        if kind in ("datastore", "job_output") and groups.get("path"):
+            from cli import names  # a path that could leave its datastore is refused before any request
+
+            reason = names.relative_path_problem(groups["path"], what="path", decoded_too=True)
+            if reason:
+                raise MalformedReference(f"'{value}': {reason}")
         return Reference(kind, **groups)
     if value.startswith("azureml://datastores/"):
         raise MalformedReference(f"'{value}' is not a valid datastore URI; expected azureml://datastores/<datastore>/paths/<path>")

@@ -19,13 +19,24 @@ def test_paths():
     assert WS.compute("cpu") == f"{ARM}/computes/cpu"
     assert WS.datastore("workspaceblobstore") == f"{ARM}/datastores/workspaceblobstore"
     assert WS.schedule("s") == f"{ARM}/schedules/s"
-    assert WS.online_deployment("e") == f"{ARM}/onlineEndpoints/e/deployments"
-    assert WS.online_deployment("e", "blue") == f"{ARM}/onlineEndpoints/e/deployments/blue"
-    assert WS.batch_endpoint("b") == f"{ARM}/batchEndpoints/b"
-    assert WS.batch_deployment("b", "d") == f"{ARM}/batchEndpoints/b/deployments/d"
-    assert WS.job("a/b") == f"{ARM}/jobs/a%2Fb"  # a name never escapes its segment
+    assert WS.online_deployment("ept") == f"{ARM}/onlineEndpoints/ept/deployments"
+    assert WS.online_deployment("ept", "blue") == f"{ARM}/onlineEndpoints/ept/deployments/blue"
+    assert WS.batch_endpoint("bat") == f"{ARM}/batchEndpoints/bat"
+    assert WS.batch_deployment("bat", "dep") == f"{ARM}/batchEndpoints/bat/deployments/dep"
+    assert WS.child("connections", "a b") == f"{ARM}/connections/a%20b"
     with pytest.raises(ValueError):
         WS.container("jobs")
+
+
+@pytest.mark.parametrize("call", [
+    lambda: WS.job("a/b"), lambda: WS.job(".."), lambda: WS.job("..%2F..%2Ftmp"), lambda: WS.job("a\x00b"),
+    lambda: WS.container("models", "../x"), lambda: WS.version("models", "m", ".."),
+    lambda: WS.version("models", "m", "%2e%2e"), lambda: WS.datastore("a\\b"), lambda: WS.compute("/etc"),
+    lambda: WS.online_endpoint("e"), lambda: WS.job("j" * 256), lambda: WS.child("connections", ".."),
+])
+def test_names_are_checked_before_any_request(call):
+    with pytest.raises(UsageError):
+        call()
 
 
 def test_parse_arm_id_round_trips_example_ids():

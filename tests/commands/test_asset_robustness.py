@@ -75,7 +75,7 @@ def test_corrupt_store_is_one_line_and_exit_9(isolated_home):
 def test_an_invalid_asset_name_is_refused_and_nothing_is_stored(tmp_path):
     (tmp_path / "d.csv").write_text("a\n1\n")
     bad = run_ml("data", "create", "-n", "bad name!", "-p", str(tmp_path / "d.csv"), "-t", "uri_file")
-    assert bad.returncode == 7 and bad.stdout == ""
+    assert bad.returncode == 2 and bad.stdout == ""  # refused by the client, before any request
     assert "'bad name!' is not a valid data name" in bad.stderr
     assert run_ml("data", "list").stdout.strip() == "[]"
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 from cli.local.contract import ASSET_DEFINITIONS, check_request
+from cli.local.handlers import checks
 from cli.local.handlers.common import envelope, list_view, order, page, system_data
 from cli.local.http import ApiError, Call, json_response, not_found
 from cli.local.ids import expand_short_uri
@@ -17,14 +16,12 @@ MUTABLE = {"description", "tags", "isArchived", "stage"}  # what a PUT may chang
 SERVER_SET = {"provisioningState", "environmentType", "latestVersion", "nextVersion"}
 
 
-_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,254}$")  # dots too: curated environments have them
-
 def _family(call: Call) -> str:
     return call.request.url.path.lower().split("/workspaces/", 1)[1].split("/")[1]
 
 
 def _container_id(call: Call) -> str:
-    return call.service.arm_id(_family(call), call.params["name"])
+    return call.service.arm_id(_family(call), checks.name(call, "name", "asset", SINGULAR[_family(call)]))
 
 
 def _render_container(call: Call, record) -> dict:
@@ -43,16 +40,7 @@ def get_container(call: Call):
     return json_response(200, _render_container(call, record))
 
 
-def _check_name(call: Call) -> None:
-    """Azure's rule for asset names (the REST contract's name parameter pattern)."""
-    name = call.params["name"]
-    if not _NAME.match(name):
-        raise ApiError(400, "UserError", f"'{name}' is not a valid {SINGULAR[_family(call)]} name: use letters, digits, '.',"
-                       " '-' and '_', starting with a letter or digit, at most 255 characters.", target="name")
-
-
 def put_container(call: Call):
-    _check_name(call)
     family = _family(call)
     body = check_request(ASSET_DEFINITIONS[family][0], call.json())
     props = {k: v for k, v in call.properties(body).items() if k not in SERVER_SET}
@@ -80,7 +68,8 @@ def list_containers(call: Call):
 
 
 def _version_id(call: Call) -> str:
-    return call.service.arm_id(_family(call), call.params["name"], "versions", call.params["version"])
+    return call.service.arm_id(_family(call), checks.name(call, "name", "asset", SINGULAR[_family(call)]), "versions",
+                               checks.name(call, "version", "version"))
 
 
 def _normalize(call: Call, family: str, props: dict) -> dict:
@@ -94,6 +83,8 @@ def _normalize(call: Call, family: str, props: dict) -> dict:
             props[key] = {k: v if isinstance(v, str) else str(v) for k, v in value.items()}
     props.setdefault("isArchived", False)
     props.setdefault("isAnonymous", False)
+    for field in ("dataUri", "modelUri", "codeUri"):
+        checks.datastore_uri(props.get(field), f"properties.{field}")
     uri_field = URI_FIELDS.get(family)
     if uri_field and isinstance(props.get(uri_field), str):
         props[uri_field] = expand_short_uri(call.service.workspace, props[uri_field])
@@ -112,7 +103,6 @@ def _immutable(props: dict) -> dict:
 
 
 def put_version(call: Call):
-    _check_name(call)
     family, name, version = _family(call), call.params["name"], call.params["version"]
     body = call.json()
     props = _normalize(call, family, call.properties(body))  # the SDK's numbers in string maps become strings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cli.local import ids
 from cli.local.contract import check_request
+from cli.local.handlers import checks
 from cli.local.handlers.common import envelope, order, page, system_data
 from cli.local.handlers.operations import accepted
 from cli.local.handlers.secrets import compute_secrets, without_secrets
@@ -14,7 +15,7 @@ READ_ONLY = {"provisioningState", "createdOn", "modifiedOn", "provisioningErrors
 
 
 def _id(call: Call) -> str:
-    return call.service.arm_id("computes", call.params["computeName"])
+    return call.service.arm_id("computes", checks.name(call, "computeName", "compute"))
 
 
 def _get(call: Call, conn=None):

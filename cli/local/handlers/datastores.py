@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cli.local import ids
 from cli.local.contract import check_request
+from cli.local.handlers import checks
 from cli.local.handlers.common import envelope, order, page, system_data
 from cli.local.handlers.secrets import without_secrets
 from cli.local.http import ApiError, Call, json_response, not_found
@@ -29,13 +30,17 @@ def _render(record) -> dict:
     return without_secrets(record.body)
 
 
+def _id(call: Call) -> str:
+    return call.service.arm_id("datastores", checks.name(call, "name", "datastore"))
+
+
 def put(call: Call):
     props = call.properties(check_request("Datastore", call.json()))
     if not isinstance(props.get("datastoreType"), str) or not isinstance(props.get("credentials"), dict):
         raise ApiError(400, "UserError", "A datastore needs 'properties.datastoreType' and"
                        " 'properties.credentials'.", target="properties")
     service, name = call.service, call.params["name"]
-    ds_id = service.arm_id("datastores", name)
+    ds_id = _id(call)
     with service.store.transaction() as conn:
         old = service.store.get(ds_id, conn)
         props = {**props, "isDefault": bool(old and old.body["properties"].get("isDefault"))}
@@ -45,7 +50,7 @@ def put(call: Call):
 
 
 def get(call: Call):
-    record = call.service.store.get(call.service.arm_id("datastores", call.params["name"]))
+    record = call.service.store.get(_id(call))
     if record is None:
         raise not_found("datastore", call.params["name"])
     return json_response(200, _render(record))
@@ -65,7 +70,7 @@ def list_(call: Call):
 
 
 def delete(call: Call):
-    store, ds_id = call.service.store, call.service.arm_id("datastores", call.params["name"])
+    store, ds_id = call.service.store, _id(call)
     with store.transaction() as conn:
         record = store.get(ds_id, conn)
         if record is not None and record.body["properties"].get("isDefault"):
@@ -76,7 +81,7 @@ def delete(call: Call):
 
 def list_secrets(call: Call):
     body = call.json(required=False)
-    record = call.service.store.get(call.service.arm_id("datastores", call.params["name"]))
+    record = call.service.store.get(_id(call))
     if record is None:
         raise not_found("datastore", call.params["name"])
     props = record.body["properties"]

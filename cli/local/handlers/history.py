@@ -36,7 +36,9 @@ def details(call: Call):
     from cli.local.handlers.jobs import _live
     from cli.local.runner.state import JobFolder
 
-    service, job = call.service, call.params["runId"]
+    from cli.local.handlers import checks
+
+    service, job = call.service, checks.name(call, "runId", "job")
     record = service.store.get(service.arm_id("jobs", job))
     if record is None:
         raise not_found("run", job)

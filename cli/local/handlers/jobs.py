@@ -5,6 +5,7 @@ from __future__ import annotations
 from cli.local import ids, jobs_hook
 from cli.local.store import Record
 from cli.local.contract import check_request
+from cli.local.handlers import checks
 from cli.local.handlers.common import envelope, list_view, order, page, system_data
 from cli.local.handlers.operations import accepted
 from cli.local.http import ApiError, Call, json_response, not_found
@@ -15,7 +16,16 @@ TERMINAL = {"Completed", "Failed", "Canceled"}
 
 
 def _id(call: Call) -> str:
-    return call.service.arm_id("jobs", call.params["id"])
+    return call.service.arm_id("jobs", checks.name(call, "id", "job"))
+
+
+def _check_data_paths(props: dict) -> None:
+    """Input and output URIs may name any datastore path, never one that leaves its datastore."""
+    for side in ("inputs", "outputs"):
+        entries = props.get(side)
+        for key, spec in (entries.items() if isinstance(entries, dict) else ()):
+            if isinstance(spec, dict):
+                checks.datastore_uri(spec.get("uri"), f"properties.{side}.{key}.uri")
 
 
 def _immutable(props: dict) -> dict:
@@ -43,6 +53,9 @@ def put(call: Call):
     if not isinstance(props.get("jobType"), str):
         raise ApiError(400, "UserError", "A job needs 'properties.jobType'.", target="properties.jobType")
     service, name, jid = call.service, call.params["id"], _id(call)
+    _check_data_paths(props)
+    if "experimentName" in props:
+        checks.value(props["experimentName"], "experiment", "properties.experimentName")
     _check_compute(service, props.get("computeId"))
     props = {k: v for k, v in props.items() if k not in SERVER_SET}
     props.setdefault("experimentName", "Default")

@@ -12,6 +12,10 @@ from cli.local.http import ApiError, Call, json_response
 
 
 def start_pending_upload(call: Call):
+    from cli.local.handlers import checks
+
+    checks.name(call, "name", "asset")
+    checks.name(call, "version", "version")
     body = call.json(required=False)
     kind = body.get("pendingUploadType", "TemporaryBlobReference")
     if kind not in ("TemporaryBlobReference", "None"):

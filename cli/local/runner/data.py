@@ -42,9 +42,17 @@ class DataResolver:
     def datastore_path(self, datastore: str, path: str) -> Path:
         if self.service.store.get(self.service.arm_id("datastores", datastore)) is None:
             raise JobError(f"datastore '{datastore}' does not exist in this workspace")
+        from cli import names
+
+        reason = names.problem("datastore", datastore)
+        if reason:
+            raise JobError(reason)
         path = unquote(path).strip("/")
         root = (self.service.blobs.root / datastore).resolve()
-        full = (root / path).resolve() if path else root
+        try:
+            full = (root / path).resolve() if path else root  # links followed: where the data really is
+        except RuntimeError:
+            raise JobError(f"path '{path}' of datastore '{datastore}' is a symlink loop") from None
         if full != root and root not in full.parents:
             raise JobError(f"path '{path}' leaves datastore '{datastore}'")
         return full
@@ -56,7 +64,12 @@ class DataResolver:
             return self.datastore_path(match["ds"], match["path"])
         if match := _JOB_OUTPUT.match(uri):
             base = self.local_path(self.job_output_uri(match["job"], match["name"]))
-            return base / unquote(match["path"]) if match["path"] else base
+            if not match["path"]:
+                return base
+            full = (base / unquote(match["path"])).resolve()
+            if full != base.resolve() and base.resolve() not in full.parents:
+                raise JobError(f"path '{match['path']}' leaves the output '{match['name']}' of job '{match['job']}'")
+            return full
         if uri.startswith(("https://", "http://")):
             return self._blob_url(uri)
         if uri.startswith("azureml:") and not uri.startswith("azureml://"):
@@ -128,12 +141,33 @@ def prepare_input(resolver: DataResolver, name: str, spec: dict, inputs_dir: Pat
     target = inputs_dir / name / source.name
     target.parent.mkdir(parents=True, exist_ok=True)
     if source.is_dir():
-        shutil.copytree(source, target, symlinks=False)
+        shutil.copytree(source, target, symlinks=False, ignore=_links_out_and_loops(source))
     else:
         shutil.copy2(source, target)
     if mode in READ_ONLY_MODES:
         _set_read_only(target)
     return str(target)
+
+
+def _links_out_and_loops(source: Path):
+    """A copytree `ignore`: links leading out of `source` or back to a folder above them, and FIFOs,
+    sockets and devices (the copy would block on them) stay behind."""
+    root = os.path.realpath(source)
+
+    def ignore(folder: str, entries: list) -> set:
+        here = os.path.realpath(folder)
+        skipped = set()
+        for entry in entries:
+            path = os.path.join(folder, entry)
+            real = os.path.realpath(path)
+            if os.path.islink(path) and (not (real == root or real.startswith(root + os.sep))
+                                         or here == real or here.startswith(real + os.sep)):
+                skipped.add(entry)
+            elif not (os.path.isdir(real) or os.path.isfile(real)):
+                skipped.add(entry)  # dangling links, FIFOs, sockets, devices
+        return skipped
+
+    return ignore
 
 
 def _set_read_only(path: Path) -> None:

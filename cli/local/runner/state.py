@@ -29,7 +29,22 @@ class JobFolder:
 
     @classmethod
     def of(cls, home: Path, workspace: str, job: str) -> "JobFolder":
-        return cls(Path(home) / "workspaces" / workspace / "jobs" / job)
+        """The folder of `job`; names.InvalidName when the names, or a link on the way, would lead elsewhere.
+
+        The runner empties `snapshot/` and `inputs/` here, so this is where a hostile name must stop."""
+        from cli import names
+
+        names.check("local workspace", workspace)
+        names.check("job", job)
+        jobs = Path(home) / "workspaces" / workspace / "jobs"
+        folder = jobs / job
+        try:
+            inside = folder.resolve().parent == jobs.resolve()
+        except (RuntimeError, OSError):  # a link loop
+            inside = False
+        if not inside:
+            raise names.InvalidName(f"the folder of job '{job}' leads outside {jobs}")
+        return cls(folder)
 
     @property
     def snapshot(self) -> Path:
@@ -173,7 +188,12 @@ def reconcile(store: Store, home: Path, workspace: str, record: Record) -> Recor
     status = record.body["properties"].get("status")
     if status in TERMINAL:
         return record
-    folder = JobFolder.of(home, workspace, record.name)
+    from cli.names import InvalidName
+
+    try:
+        folder = JobFolder.of(home, workspace, record.name)
+    except InvalidName:
+        return record  # stored by an older version under a name no runner could have used
     info = read_info(folder)
     if info is None or alive(info["pid"], info.get("start")):
         return record  # not spawned yet (the PUT is still starting it), or running
