@@ -53,7 +53,7 @@ class Served:
         self._socket.close()
 
     def __enter__(self) -> "Served":
-        return self.start()
+        return self if self._thread.is_alive() else self.start()
 
     def __exit__(self, *exc_info) -> None:
         self.close()

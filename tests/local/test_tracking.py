@@ -156,7 +156,7 @@ def test_an_unknown_run_is_resource_does_not_exist(http, client, tracking):
         client.get_run("no_such_run")
     assert caught.value.error_code == "RESOURCE_DOES_NOT_EXIST"
     response = http.post(f"{tracking[1]}/api/2.0/mlflow/runs/log-metric",
-                          json={"run_id": "no_such_run", "key": "m", "value": 1, "timestamp": 1})
+                         json={"run_id": "no_such_run", "key": "m", "value": 1, "timestamp": 1})
     assert response.status_code == 404
     assert response.json() == {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "Run with id=no_such_run not found"}
 
@@ -172,7 +172,7 @@ def test_an_unknown_run_is_resource_does_not_exist(http, client, tracking):
 def test_bad_requests_answer_in_mlflows_error_shape(http, tracking, path, body, status, code):
     tracking[0].store.create_job_run("job_x")
     response = http.post(f"{tracking[1]}/api/2.0/mlflow/{path}", content=body,
-                          headers={"Content-Type": "application/json"})
+                         headers={"Content-Type": "application/json"})
     assert (response.status_code, response.json()["error_code"]) == (status, code)
     assert "Traceback" not in response.text
 
@@ -242,7 +242,7 @@ def test_log_model_appends_to_the_model_history_tag(http, tracking):
     tracking[0].store.create_job_run("job_model")
     for flavor in ("sklearn", "pytorch"):
         response = http.post(f"{tracking[1]}/api/2.0/mlflow/runs/log-model",
-                              json={"run_id": "job_model", "model_json": json.dumps({"flavors": {flavor: {}}})})
+                             json={"run_id": "job_model", "model_json": json.dumps({"flavors": {flavor: {}}})})
         assert response.status_code == 200
     tags = tracking[0].store.get_run("job_model")["data"]["tags"]
     history = json.loads(next(t["value"] for t in tags if t["key"] == "mlflow.log-model.history"))
