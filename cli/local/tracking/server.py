@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from cli.local.http import Call, Request
+from cli.local.http import ApiError, Call, Request
 from cli.local.router import ANY_HOST, Router
 from cli.local.tracking import artifacts
 from cli.local.tracking.errors import TrackingError
@@ -293,8 +293,6 @@ class TrackingServer:
         return make_app(self._answer_or_not_found, policy=Policy(self.token), error=TrackingError.http)
 
     def _answer_or_not_found(self, request: Request) -> httpx.Response:
-        from cli.local.http import ApiError
-
         try:
             return self.answer(request)
         except TrackingError:
