@@ -115,8 +115,8 @@ def _thread_chunks(receive) -> Iterator[bytes]:
 
 def _to_asgi(response: httpx.Response) -> Response:
     headers = [(k.lower(), v) for k, v in response.headers.raw]
-    if hasattr(response, "_content") or response.is_stream_consumed:
-        answer = Response(response.content, response.status_code)
+    if hasattr(response, "_content") or isinstance(response.stream, httpx.ByteStream):  # in memory already
+        answer = Response(response.read(), response.status_code)
     else:  # a stream (a file): sent piece by piece, read in the thread pool
         answer = StreamingResponse(iter(response.stream), response.status_code)
     answer.raw_headers = headers
