@@ -27,6 +27,7 @@ from starlette.routing import Route
 from cli.local.http import ApiError, Request
 
 INLINE_BODY = "ml.inline_body"  # scope extension: the in-process caller's body, a sync iterator
+INLINE_URL = "ml.inline_url"  # and its URL, already parsed (parsing again costs more than the dispatch)
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 # What a browser may POST cross-site without a CORS preflight; no local API takes them.
 CROSS_SITE_TYPES = ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data")
@@ -77,9 +78,11 @@ def make_app(handle: Callable[[Request], httpx.Response], *, policy: Policy | No
 
     async def endpoint(incoming) -> Response:
         scope = incoming.scope
-        inline = scope.get("extensions", {}).get(INLINE_BODY)
+        extensions = scope.get("extensions") or {}
+        inline = extensions.get(INLINE_BODY)
         chunks = inline if inline is not None else _thread_chunks(incoming.receive)
-        request = Request(scope["method"], _url(scope), httpx.Headers(scope["headers"]), chunks)
+        url = extensions.get(INLINE_URL) or _url(scope)
+        request = Request(scope["method"], url, httpx.Headers(scope["headers"]), chunks)
         if inline is not None:
             return _to_asgi(answer(request))
         return _to_asgi(await run_in_threadpool(answer, request))
@@ -88,15 +91,16 @@ def make_app(handle: Callable[[Request], httpx.Response], *, policy: Policy | No
 
 
 def _url(scope: dict) -> httpx.URL:
-    headers = dict(scope["headers"])
-    host = headers.get(b"host", b"").decode("latin-1") or "%s:%s" % tuple(scope.get("server") or ("localhost", 80))
-    raw = scope.get("raw_path") or scope["path"].encode()
+    host = next((v for k, v in scope["headers"] if k == b"host"), b"").decode("latin-1")
+    if not host:
+        host = "%s:%s" % tuple(scope.get("server") or ("localhost", 80))
+    raw = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
     if scope.get("query_string"):
-        raw += b"?" + scope["query_string"]
-    try:
-        return httpx.URL(f"{scope['scheme']}://{host}").copy_with(raw_path=raw)
+        raw += "?" + scope["query_string"].decode("latin-1")
+    try:  # one parse: the path stays percent-encoded, for the router to decode once
+        return httpx.URL(f"{scope['scheme']}://{host}{raw}")
     except httpx.InvalidURL:  # a Host header that is no host at all; the policy refuses it by name
-        return httpx.URL(f"{scope['scheme']}://invalid.invalid").copy_with(raw_path=raw)
+        return httpx.URL(f"{scope['scheme']}://invalid.invalid{raw}")
 
 
 def _thread_chunks(receive) -> Iterator[bytes]:

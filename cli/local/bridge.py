@@ -13,7 +13,7 @@ import threading
 
 import httpx
 
-from cli.local.app import INLINE_BODY
+from cli.local.app import INLINE_BODY, INLINE_URL
 
 _local = threading.local()
 
@@ -47,7 +47,7 @@ def call_app(app, request: httpx.Request) -> httpx.Response:
              "path": request.url.path, "raw_path": path, "query_string": query,
              "headers": [(k.lower(), v) for k, v in request.headers.raw],
              "server": (request.url.host, port), "client": ("127.0.0.1", 0), "state": {},
-             "extensions": {INLINE_BODY: body}}
+             "extensions": {INLINE_BODY: body, INLINE_URL: request.url}}
     messages: list[dict] = []
 
     async def receive() -> dict:  # the app reads the body inline; this answers anything else asking
