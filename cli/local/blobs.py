@@ -27,18 +27,29 @@ from typing import Iterable
 
 from cli import names
 from cli.local import ids
+from cli.local.http import ApiError
 from cli.local.store import Store
 
 SAS_VERSION = "2025-01-05"
 CHUNK = 1 << 20
 
 
-class BlobError(Exception):
-    """Answer with an Azure Storage XML error."""
+class BlobError(ApiError):
+    """The wire error in Azure Storage's shape: an XML <Error>, and the code in x-ms-error-code."""
+
+    content_type = "application/xml"
 
     def __init__(self, status: int, code: str, message: str, detail: str | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.detail = status, code, message, detail
+        super().__init__(status, code, message, headers={"x-ms-error-code": code})
+        self.detail = detail
+
+    def encode(self) -> bytes:
+        from xml.sax.saxutils import escape
+
+        detail = (f"<AuthenticationErrorDetail>{escape(self.detail)}</AuthenticationErrorDetail>"
+                  if self.detail else "")
+        return (f'<?xml version="1.0" encoding="utf-8"?><Error><Code>{self.code}</Code>'
+                f"<Message>{escape(self.message)}</Message>{detail}</Error>").encode()
 
 
 RUN_LINKS = "ExperimentRun/dcid."  # blob prefix of the links to job folders (handlers/history.py)
@@ -190,6 +201,11 @@ class BlobStore:
         digest = hmac.new(self._key(), text.encode(), hashlib.sha256).digest()
         return base64.b64encode(digest).decode()
 
+    def bearer_token(self) -> str:
+        """The workspace's storage bearer token: derived from its signing key, never stored."""
+        digest = hmac.new(self._key(), f"bearer:{self.workspace}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
     def sas_query(self, container: str, prefix: str = "", *, hours: float = 24.0,
                   permissions: str = "racwdl") -> str:
         """A SAS query string granting `permissions` on blobs under `<container>/<prefix>`."""
@@ -206,8 +222,13 @@ class BlobStore:
     def authorize(self, container: str, blob: str, query: dict[str, str], headers, permission: str) -> None:
         """Raise BlobError unless the SAS in `query` (or a bearer token) grants `permission` on the blob."""
         if "sig" not in query:
-            if headers.get("authorization", "").lower().startswith("bearer "):
-                return  # identity-based access, as for datastores with credentialsType None
+            scheme, _, token = headers.get("authorization", "").partition(" ")
+            if scheme.lower() == "bearer":  # identity-based access (credentialsType None): this workspace's token
+                if hmac.compare_digest(token.strip().encode(), self.bearer_token().encode()):
+                    return
+                raise BlobError(401, "InvalidAuthenticationInfo", "Server failed to authenticate the request."
+                                " Please refer to the information in the www-authenticate header.",
+                                "The bearer token is not valid for this workspace.")
             raise BlobError(401, "NoAuthenticationInformation",
                             "Server failed to authenticate the request. Please refer to the information in"
                             " the www-authenticate header.")

@@ -1,10 +1,16 @@
-"""HTTP pieces the handlers share: the ARM error raised to answer an error, JSON bodies, request context."""
+"""HTTP pieces every local service shares: the one wire error, JSON bodies, the request a handler sees.
+
+`ApiError` is the only error a handler raises to answer with an error. Its shape on the wire is the
+API's: ARM's `{"error": {"code", "message"}}` by default; subclasses give MLflow's
+(`cli.local.tracking.errors.TrackingError`) and Azure Storage's XML (`cli.local.blobs.BlobError`).
+The app (cli.local.app) turns any of them into the response in one place.
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 import httpx
 
@@ -14,6 +20,8 @@ if TYPE_CHECKING:
 
 class ApiError(Exception):
     """Answer the request with an ARM ErrorResponse: {"error": {"code", "message", ...}}."""
+
+    content_type = "application/json; charset=utf-8"
 
     def __init__(self, status: int, code: str, message: str, *, target: str | None = None,
                  details: list[dict] | None = None, headers: dict[str, str] | None = None):
@@ -29,6 +37,17 @@ class ApiError(Exception):
             error["details"] = self.details
         return {"error": error}
 
+    def encode(self) -> bytes:
+        """The response body in this API's shape."""
+        return json.dumps(self.body()).encode()
+
+    def response(self, method: str = "GET") -> httpx.Response:
+        """The whole answer: status, this API's headers and body (none for HEAD)."""
+        if method == "HEAD":
+            return httpx.Response(self.status, headers=self.headers)
+        return httpx.Response(self.status, content=self.encode(),
+                              headers={"Content-Type": self.content_type, **self.headers})
+
 
 def not_found(kind: str, name: str) -> ApiError:
     return ApiError(404, "ResourceNotFound", f"The {kind} '{name}' was not found in this workspace.")
@@ -43,12 +62,39 @@ def json_response(status: int, body: object | None = None, headers: dict[str, st
                           headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})})
 
 
+class Request:
+    """The request as handlers read it: method, URL, headers, and a body read whole or streamed.
+
+    `stream` yields the body's chunks once; `content` reads it whole (and is what later reads see).
+    """
+
+    def __init__(self, method: str, url: httpx.URL, headers: httpx.Headers, chunks: Iterator[bytes]):
+        self.method, self.url, self.headers = method, url, headers
+        self._chunks = chunks
+
+    @property
+    def stream(self) -> Iterator[bytes]:
+        if hasattr(self, "_content"):
+            yield self._content
+        else:
+            yield from self._chunks
+
+    @property
+    def content(self) -> bytes:
+        if not hasattr(self, "_content"):
+            self._content = b"".join(self._chunks)
+        return self._content
+
+    def read(self) -> bytes:
+        return self.content
+
+
 @dataclass
 class Call:
     """One request as a handler sees it: the service, path parameters and the query."""
 
     service: "LocalWorkspaceService"
-    request: httpx.Request
+    request: Request
     params: dict[str, str]
     query: dict[str, str] = field(default_factory=dict)
 

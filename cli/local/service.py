@@ -11,7 +11,7 @@ import httpx
 from cli.errors import LocalWorkspaceError, MLError
 from cli.local import ids
 from cli.local.blobs import BlobStore
-from cli.local.http import ApiError, Call, json_response
+from cli.local.http import ApiError, Call, Request
 from cli.local.private import private_files
 from cli.local.router import Router
 from cli.local.store import open_store
@@ -28,7 +28,7 @@ def build_router() -> Router:
 
 
 class LocalWorkspaceService:
-    """One local workspace under ML_HOME; `handle` is the whole HTTP surface."""
+    """One local workspace under ML_HOME; its `app` (driven by `handle`) is the whole HTTP surface."""
 
     def __init__(self, home: Path, workspace_name: str):
         from cli import names
@@ -50,21 +50,32 @@ class LocalWorkspaceService:
                                       hint="set ML_HOME to a writable folder") from None
         self.workspace_id = ids.workspace_id(workspace_name)
         self.router = build_router()
+        self._app = None
+
+    @property
+    def app(self):
+        """The workspace as an ASGI app (cli.local.app): driven in-process here, or served."""
+        if self._app is None:
+            from cli.local.app import make_app
+
+            self._app = make_app(self._answer, passthrough=(MLError,))
+        return self._app
 
     def handle(self, request: httpx.Request) -> httpx.Response:
+        """Answer one REST or blob request in-process, through the app; the body may still stream."""
+        from cli.local.bridge import call_app
+
+        return call_app(self.app, request)
+
+    def _answer(self, request: Request) -> httpx.Response:
         request_id = str(uuid.uuid4())
         try:
             with private_files():  # what a request writes under ML_HOME is private (cli.local.private)
                 response = self._dispatch(request)
         except ApiError as error:
-            response = json_response(error.status, error.body(), error.headers)
+            response = error.response(request.method)
             if request.url.host != ids.MANAGEMENT_HOST:
-                response.headers["x-ms-error-code"] = error.code
-        except MLError:  # an unreadable store is the caller's error to report (exit code 9)
-            raise
-        except Exception as exc:  # an unexpected fault still answers in the ARM shape, never a traceback
-            response = json_response(500, {"error": {"code": "InternalServerError",
-                                                     "message": f"{type(exc).__name__}: {exc}"}})
+                response.headers.setdefault("x-ms-error-code", error.code)
         response.headers["x-ms-request-id"] = request_id
         if request.url.host == ids.MANAGEMENT_HOST:
             response.headers["x-ms-correlation-request-id"] = request_id
@@ -73,12 +84,10 @@ class LocalWorkspaceService:
             response.headers["x-ms-client-request-id"] = client_id
         return response
 
-    def _dispatch(self, request: httpx.Request) -> httpx.Response:
+    def _dispatch(self, request: Request) -> httpx.Response:
         host, path = request.url.host, request.url.raw_path.split(b"?")[0].decode("ascii")
         if host.endswith("." + ids.BLOB_HOST):  # virtual-host style <account>.blob.ml.invalid
             host, path = ids.BLOB_HOST, "/" + host.split(".", 1)[0] + path
-        if host != ids.BLOB_HOST:
-            request.read()  # blob uploads stream; everything else is small JSON
         query = dict(parse_qsl(request.url.query.decode(), keep_blank_values=True))
         if host == ids.MANAGEMENT_HOST and "api-version" not in query:
             raise ApiError(400, "MissingApiVersionParameter",
@@ -99,6 +108,10 @@ class LocalWorkspaceService:
             raise ApiError(404, "ResourceNotFound",
                            f"The Resource '{ids.PROVIDER}/workspaces/{name}' under resource group"
                            f" '{ids.RESOURCE_GROUP}' was not found.")
+
+    def access_token(self, scope: str) -> str:
+        """A bearer token this workspace accepts (its blob plane's, for identity-based datastores)."""
+        return self.blobs.bearer_token()
 
     # ---- helpers the handlers share
 

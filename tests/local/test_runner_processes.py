@@ -103,3 +103,37 @@ def test_the_command_sees_the_azure_ml_variables(jobs):
     assert env["AZURE_ML_OUTPUT_result"] == env["AZUREML_PARAMETER_result"] == str(_output(jobs, "env-1", "result"))
     assert (env["MLFLOW_RUN_ID"], env["MLFLOW_EXPERIMENT_NAME"]) == ("env-1", "env-check")
     assert env["MLFLOW_TRACKING_URI"].startswith("http://127.0.0.1:")
+    assert len(env["MLFLOW_TRACKING_TOKEN"]) >= 32  # the per-job secret the mlflow client sends
+
+
+PROBE_SCRIPT = """
+import json, os, sys, urllib.error, urllib.request
+
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def status(run, token):
+    url = os.environ["MLFLOW_TRACKING_URI"] + "/api/2.0/mlflow/runs/get?run_id=" + run
+    request = urllib.request.Request(url, headers={"Authorization": "Bearer " + token} if token else {})
+    try:
+        return opener.open(request, timeout=10).status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+token = os.environ["MLFLOW_TRACKING_TOKEN"]
+found = {"own": status(os.environ["MLFLOW_RUN_ID"], token), "no token": status(os.environ["MLFLOW_RUN_ID"], ""),
+         "wrong token": status(os.environ["MLFLOW_RUN_ID"], token[::-1]), "other job": status(sys.argv[2], token)}
+json.dump(found, open(os.path.join(sys.argv[1], "probe.json"), "w"))
+"""
+
+
+def test_a_jobs_tracking_token_opens_its_own_run_only(jobs, tmp_path):
+    jobs.submit("io.yml", "first-1")
+    assert jobs.wait("first-1")["properties"]["status"] == "Completed", jobs.log("first-1")
+    probe = tmp_path / "probe.py"
+    probe.write_text(PROBE_SCRIPT)
+    jobs.submit("io.yml", "probe-1", f"command=python {probe} ${{{{outputs.result}}}} first-1")
+    assert jobs.wait("probe-1")["properties"]["status"] == "Completed", jobs.log("probe-1")
+    found = json.loads((_output(jobs, "probe-1", "result") / "probe.json").read_text())
+    assert found == {"own": 200, "no token": 401, "wrong token": 401, "other job": 403}

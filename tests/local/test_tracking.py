@@ -35,8 +35,16 @@ def workspace(isolated_home):
 def tracking(workspace, monkeypatch):
     server, url = start_tracking_server(workspace)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", url)  # artifact downloads resolve against it
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", server.token)  # what the mlflow client sends as a bearer
     yield server, url
     server.shutdown()
+
+
+@pytest.fixture
+def http(tracking):
+    """Plain HTTP calls to the tracking server, with its token."""
+    with httpx.Client(headers={"Authorization": f"Bearer {tracking[0].token}"}, timeout=30) as client:
+        yield client
 
 
 @pytest.fixture
@@ -46,7 +54,8 @@ def client(tracking):
 
 def run_job(url: str, run: dict, script: str, extra_env: dict | None = None) -> subprocess.CompletedProcess:
     """Run `script` as a local job's process would run: its run named by the environment."""
-    env = {**os.environ, **job_environment(url, run), "MLFLOW_DISABLE_TELEMETRY": "true",
+    token = os.environ["MLFLOW_TRACKING_TOKEN"]
+    env = {**os.environ, **job_environment(url, run, token), "MLFLOW_DISABLE_TELEMETRY": "true",
            "NO_PROXY": "127.0.0.1", **(extra_env or {})}
     result = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], env=env, capture_output=True,
                             text=True, timeout=180)
@@ -142,12 +151,12 @@ def test_a_batch_with_a_changed_param_stores_nothing(tracking):
     assert store.latest_metrics("job_batch") == {} and "t" not in store.get_run("job_batch")["data"]["tags"]
 
 
-def test_an_unknown_run_is_resource_does_not_exist(client, tracking):
+def test_an_unknown_run_is_resource_does_not_exist(http, client, tracking):
     with pytest.raises(MlflowException) as caught:
         client.get_run("no_such_run")
     assert caught.value.error_code == "RESOURCE_DOES_NOT_EXIST"
-    response = httpx.post(f"{tracking[1]}/api/2.0/mlflow/runs/log-metric",
-                          json={"run_id": "no_such_run", "key": "m", "value": 1, "timestamp": 1})
+    response = http.post(f"{tracking[1]}/api/2.0/mlflow/runs/log-metric",
+                         json={"run_id": "no_such_run", "key": "m", "value": 1, "timestamp": 1})
     assert response.status_code == 404
     assert response.json() == {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "Run with id=no_such_run not found"}
 
@@ -160,41 +169,41 @@ def test_an_unknown_run_is_resource_does_not_exist(client, tracking):
     ("runs/search", b'{"experiment_ids": ["0"], "filter": "metrics.m >"}', 400, "INVALID_PARAMETER_VALUE"),
     ("runs/no-such-verb", b"{}", 404, "ENDPOINT_NOT_FOUND"),
 ])
-def test_bad_requests_answer_in_mlflows_error_shape(tracking, path, body, status, code):
+def test_bad_requests_answer_in_mlflows_error_shape(http, tracking, path, body, status, code):
     tracking[0].store.create_job_run("job_x")
-    response = httpx.post(f"{tracking[1]}/api/2.0/mlflow/{path}", content=body,
-                          headers={"Content-Type": "application/json"})
+    response = http.post(f"{tracking[1]}/api/2.0/mlflow/{path}", content=body,
+                         headers={"Content-Type": "application/json"})
     assert (response.status_code, response.json()["error_code"]) == (status, code)
     assert "Traceback" not in response.text
 
 
-def test_artifact_paths_cannot_leave_the_run_folder(tracking, workspace):
+def test_artifact_paths_cannot_leave_the_run_folder(http, tracking, workspace):
     store = tracking[0].store
     run = store.create_job_run("job_art", "exp")  # experiment 1, not the Default (0)
     (workspace / "secret.txt").write_text("no")
     base = f"{tracking[1]}/api/2.0/mlflow-artifacts/artifacts/{run['info']['experiment_id']}/job_art/artifacts"
-    response = httpx.get(f"{base}/%2E%2E/%2E%2E/%2E%2E/secret.txt")
+    response = http.get(f"{base}/%2E%2E/%2E%2E/%2E%2E/secret.txt")
     assert (response.status_code, response.json()["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
-    response = httpx.put(f"{tracking[1]}/api/2.0/mlflow-artifacts/artifacts/0/job_art/artifacts/x.txt", content=b"x")
+    response = http.put(f"{tracking[1]}/api/2.0/mlflow-artifacts/artifacts/0/job_art/artifacts/x.txt", content=b"x")
     assert response.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"  # the run is not in experiment 0
-    assert httpx.get(f"{base}/missing.txt").status_code == 404
+    assert http.get(f"{base}/missing.txt").status_code == 404
 
 
-def test_a_chunked_upload_is_stored_whole(tracking, client):
+def test_a_chunked_upload_is_stored_whole(http, tracking, client):
     run = tracking[0].store.create_job_run("job_chunked", "exp")
     url = (f"{tracking[1]}/api/2.0/mlflow-artifacts/artifacts/{run['info']['experiment_id']}"
            "/job_chunked/artifacts/data/blob.bin")
     pieces = [bytes([n]) * 70_000 for n in range(5)]
-    response = httpx.put(url, content=iter(pieces))  # no length known: chunked transfer encoding
+    response = http.put(url, content=iter(pieces))  # no length known: chunked transfer encoding
     assert response.status_code == 200
-    assert httpx.get(url).content == b"".join(pieces)
+    assert http.get(url).content == b"".join(pieces)
     assert [(a.path, a.file_size) for a in client.list_artifacts("job_chunked", "data")] == [("data/blob.bin", 350_000)]
 
 
-def test_logged_dataset_inputs_come_back_with_the_run(tracking, client):
+def test_logged_dataset_inputs_come_back_with_the_run(http, tracking, client):
     tracking[0].store.create_job_run("job_inputs")
     dataset = {"name": "iris", "digest": "abc123", "source_type": "local", "source": '{"uri": "iris.csv"}'}
-    response = httpx.post(f"{tracking[1]}/api/2.0/mlflow/runs/log-inputs", json={
+    response = http.post(f"{tracking[1]}/api/2.0/mlflow/runs/log-inputs", json={
         "run_id": "job_inputs", "datasets": [{"tags": [{"key": "mlflow.data.context", "value": "train"}],
                                               "dataset": dataset}]})
     assert response.status_code == 200
@@ -229,11 +238,11 @@ def test_metrics_keep_nan_and_the_latest_step(client, tracking):
     assert [m.step for m in client.get_metric_history("job_nan", "loss")] == [3, 1]
 
 
-def test_log_model_appends_to_the_model_history_tag(tracking):
+def test_log_model_appends_to_the_model_history_tag(http, tracking):
     tracking[0].store.create_job_run("job_model")
     for flavor in ("sklearn", "pytorch"):
-        response = httpx.post(f"{tracking[1]}/api/2.0/mlflow/runs/log-model",
-                              json={"run_id": "job_model", "model_json": json.dumps({"flavors": {flavor: {}}})})
+        response = http.post(f"{tracking[1]}/api/2.0/mlflow/runs/log-model",
+                             json={"run_id": "job_model", "model_json": json.dumps({"flavors": {flavor: {}}})})
         assert response.status_code == 200
     tags = tracking[0].store.get_run("job_model")["data"]["tags"]
     history = json.loads(next(t["value"] for t in tags if t["key"] == "mlflow.log-model.history"))
@@ -256,8 +265,9 @@ WRITER_SCRIPT = """
 @pytest.mark.slow
 def test_four_concurrent_writer_processes_lose_nothing(tracking):
     server, url = tracking
+    token = server.token
     run = server.store.create_job_run("job_parallel")
-    env = {**os.environ, **job_environment(url, run), "MLFLOW_DISABLE_TELEMETRY": "true"}
+    env = {**os.environ, **job_environment(url, run, token), "MLFLOW_DISABLE_TELEMETRY": "true"}
     writers = [subprocess.Popen([sys.executable, "-c", textwrap.dedent(WRITER_SCRIPT.format(worker=w))], env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for w in range(4)]
     for writer in writers:
@@ -313,8 +323,8 @@ def test_the_store_refuses_a_newer_schema(workspace):
 
 def test_shutdown_frees_the_port(workspace):
     server, url = start_tracking_server(workspace)
-    assert httpx.get(f"{url}/health").text == "OK"
-    port = server.server_address[1]
+    assert httpx.get(f"{url}/health", headers={"Authorization": f"Bearer {server.token}"}).text == "OK"
+    port = server.port
     server.shutdown()
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=2)
@@ -425,26 +435,26 @@ def test_logged_model_tags_params_status_and_deletion(client, tracking):
     ("POST", "runs/outputs", {"run_id": "job_lm", "models": [{"model_id": "m-missing"}]}, 404,
      "RESOURCE_DOES_NOT_EXIST"),
 ])
-def test_logged_model_errors_answer_in_mlflows_shape(tracking, method, path, body, status, code):
+def test_logged_model_errors_answer_in_mlflows_shape(http, tracking, method, path, body, status, code):
     store = tracking[0].store
     store.create_job_run("job_lm")
     model = store.create_logged_model("0", "m", source_run_id="job_lm")["info"]["model_id"]
-    response = httpx.request(method, f"{tracking[1]}/api/2.0/mlflow/{path.format(model=model)}", json=body)
+    response = http.request(method, f"{tracking[1]}/api/2.0/mlflow/{path.format(model=model)}", json=body)
     assert (response.status_code, response.json()["error_code"]) == (status, code)
     assert "Traceback" not in response.text
 
 
-def test_logged_model_artifact_endpoints_list_and_serve_files(tracking):
+def test_logged_model_artifact_endpoints_list_and_serve_files(http, tracking):
     store, url = tracking[0].store, tracking[1]
     store.create_job_run("job_files")
     model = store.create_logged_model("0", "m", source_run_id="job_files")["info"]
     base = f"{url}/api/2.0/mlflow-artifacts/artifacts/0/models/{model['model_id']}/artifacts"
-    assert httpx.put(f"{base}/sub/weights.bin", content=b"w" * 10).status_code == 200
+    assert http.put(f"{base}/sub/weights.bin", content=b"w" * 10).status_code == 200
     api = f"{url}/api/2.0/mlflow/logged-models/{model['model_id']}/artifacts"
-    listed = httpx.get(f"{api}/directories", params={"artifact_directory_path": "sub"}).json()
+    listed = http.get(f"{api}/directories", params={"artifact_directory_path": "sub"}).json()
     assert listed == {"root_uri": model["artifact_uri"],
                       "files": [{"path": "sub/weights.bin", "is_dir": False, "file_size": 10}]}
-    assert httpx.get(f"{api}/files", params={"artifact_file_path": "sub/weights.bin"}).content == b"w" * 10
+    assert http.get(f"{api}/files", params={"artifact_file_path": "sub/weights.bin"}).content == b"w" * 10
 
 
 @needs_pandas

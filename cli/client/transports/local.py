@@ -12,7 +12,9 @@ class WorkspaceService(Protocol):
 
 
 class LocalTransport(httpx.BaseTransport):
-    """Every request, management or blob, goes to `service.handle`; its body is already read."""
+    """Every request, management or blob, goes to `service.handle` (the workspace's app, driven in-process).
+
+    The body is not read first: a blob upload streams from the caller to its file."""
 
     def __init__(self, service: WorkspaceService):
         from cli.client.wire_log import wire_log_path
@@ -21,7 +23,8 @@ class LocalTransport(httpx.BaseTransport):
         self.wire_log = wire_log_path()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        request.read()
+        if self.wire_log:  # the log records JSON bodies
+            request.read()
         response = self.service.handle(request)
         if self.wire_log:
             from cli.client.wire_log import record
@@ -29,6 +32,10 @@ class LocalTransport(httpx.BaseTransport):
             response.read()
             record(self.wire_log, request, response, type(self.service).__name__)
         return response
+
+    def token(self, scope: str) -> str:
+        """The bearer token the local blob plane accepts, for identity-based datastores."""
+        return self.service.access_token(scope)
 
     def close(self) -> None:
         close = getattr(self.service, "close", None)

@@ -16,18 +16,6 @@ from cli.local.http import Call
 STORAGE_HEADERS = {"x-ms-version": SAS_VERSION, "Server": "Windows-Azure-Blob/1.0"}
 
 
-def _xml_error(error: BlobError, method: str) -> httpx.Response:
-    headers = {**STORAGE_HEADERS, "x-ms-error-code": error.code}
-    if method == "HEAD":  # HEAD answers carry no body, only the error code header
-        return httpx.Response(error.status, headers=headers)
-    detail = (f"<AuthenticationErrorDetail>{escape(error.detail)}</AuthenticationErrorDetail>"
-              if error.detail else "")
-    body = (f'<?xml version="1.0" encoding="utf-8"?><Error><Code>{error.code}</Code>'
-            f"<Message>{escape(error.message)}</Message>{detail}</Error>")
-    return httpx.Response(error.status, content=body.encode(),
-                          headers={**headers, "Content-Type": "application/xml"})
-
-
 def storage(handler):
     """Resolve account/container, authorize, and turn BlobError into Azure Storage's XML errors."""
 
@@ -43,7 +31,7 @@ def storage(handler):
             blobs.authorize(call.params["container"], blob, call.query, call.request.headers, permission)
             response = handler(call, blobs, datastore, blob)
         except BlobError as error:
-            return _xml_error(error, call.request.method)
+            response = error.response(call.request.method)
         response.headers.update(STORAGE_HEADERS)
         return response
 

@@ -40,11 +40,12 @@ Contract (what the job service, `ml job ...` commands and log streaming may rely
 - The command sees: `${{inputs.x}}`/`${{outputs.y}}` bound (see binding.py), AZUREML_RUN_ID,
   AZUREML_ARM_SUBSCRIPTION/RESOURCEGROUP/WORKSPACE_NAME/PROJECT_NAME (the experiment), as on Azure;
   for each input and output AZURE_ML_INPUT_<name> / AZURE_ML_OUTPUT_<name> and AZUREML_PARAMETER_<name>
-  (the SDK documents both; the value `${{...}}` binds to); MLFLOW_TRACKING_URI/RUN_ID/EXPERIMENT_ID/
-  EXPERIMENT_NAME (the job's run on a tracking server the runner serves on 127.0.0.1); the job's
+  (the SDK documents both; the value `${{...}}` binds to); MLFLOW_TRACKING_URI/TOKEN/RUN_ID/EXPERIMENT_ID/
+  EXPERIMENT_NAME (the job's run on a tracking server the runner serves on 127.0.0.1; the per-job
+  token, sent as a bearer by the mlflow client, reaches this job's runs only); the job's
   environment_variables (last, so they may replace any of these, PATH included); and for distributed
-  jobs the variables in launch.py. Not set: AZUREML_RUN_TOKEN and AZUREML_RUN_TOKEN_EXPIRY (no tokens
-  locally: the tracking server needs none), AZUREML_SWEEP_<name> (sweeps do not run locally).
+  jobs the variables in launch.py. Not set: AZUREML_RUN_TOKEN and AZUREML_RUN_TOKEN_EXPIRY (locally the
+  tracking server takes MLFLOW_TRACKING_TOKEN), AZUREML_SWEEP_<name> (sweeps do not run locally).
 - Computes: a compute with `scaleSettings.maxNodeCount` runs at most that many nodes of jobs at once
   (slots.py); the others stay Queued. No compute: the default local pool, unbounded.
 """

@@ -235,10 +235,10 @@ class Runner:
         except ImportError:
             log("no tracking server available: MLFLOW_* variables not set")
             return {}
-        server, url = start_tracking_server(self.service.root)
+        server, url = start_tracking_server(self.service.root, job_run=self.job)  # its token reaches this job only
         self.tracking = server
         run = server.store.create_job_run(self.job, experiment)
-        return {**job_environment(url, run), "MLFLOW_EXPERIMENT_NAME": experiment}
+        return {**job_environment(url, run, server.token), "MLFLOW_EXPERIMENT_NAME": experiment}
 
     def end_tracking(self, outcome: str) -> None:
         from cli.local.tracking.store import now_ms

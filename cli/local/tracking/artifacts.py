@@ -9,9 +9,11 @@ picks the folder (in its job's folder), so no path outside it is reachable.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
+from urllib.parse import parse_qs
+
+import httpx
 
 from cli.local.tracking.errors import TrackingError
 
@@ -73,31 +75,65 @@ def listing(target: Path) -> list[dict]:
     return files
 
 
-def handle(request, method: str, rest: str, query: dict) -> None:
-    """Answer one artifacts request on `request` (a TrackingHandler)."""
-    store = request.server.store
-    if method == "GET" and rest in ("", "/"):
-        path = (query.get("path") or [""])[0]
-        request.send_json(200, {"files": listing(resolve(store, path))})
-    elif method == "GET":
-        send_file(request, resolve(store, rest), rest.lstrip("/"))
-    elif method == "PUT" and rest.strip("/"):
-        target = resolve(store, rest)
-        _write(target, request.read_chunks())
-        request.send_json(200, {})
+def _check_scope(call, artifact_path: str) -> None:
+    scope = call.service.scope
+    parts = [p for p in artifact_path.split("/") if p]
+    if scope is None or len(parts) < 3:
+        return
+    if parts[1] == "models" and len(parts) >= 4:
+        scope.check_model(parts[2])
     else:
-        raise TrackingError("ENDPOINT_NOT_FOUND", f"No endpoint {method} {ROOT}{rest}")
+        scope.check_run(parts[1])
 
 
-def send_file(request, target: Path, shown: str) -> None:
+def _target(call, artifact_path: str) -> Path:
+    _check_scope(call, artifact_path)
+    return resolve(call.service.store, artifact_path)
+
+
+def list_files(call) -> httpx.Response:
+    """GET .../artifacts?path=<experiment>/<run>/artifacts[/<folder>]: a folder's entries."""
+    from cli.local.tracking.server import mlflow_json
+
+    path = parse_qs(call.request.url.query.decode()).get("path", [""])[0]
+    return mlflow_json({"files": listing(_target(call, path))})
+
+
+def download(call) -> httpx.Response:
+    return file_response(_target(call, call.params["path"]), call.params["path"])
+
+
+def upload(call) -> httpx.Response:
+    from cli.local.tracking.server import mlflow_json
+
+    _write(_target(call, call.params["path"]), call.request.stream)
+    return mlflow_json({})
+
+
+def register(router) -> None:
+    from cli.local.router import ANY_HOST
+
+    router.add(ANY_HOST, "GET", ROOT, list_files)
+    router.add(ANY_HOST, "GET", ROOT + "/{path*}", download)
+    router.add(ANY_HOST, "PUT", ROOT + "/{path*}", upload)
+
+
+class _FileStream(httpx.SyncByteStream):
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __iter__(self):
+        with self.path.open("rb") as source:
+            while chunk := source.read(1 << 20):
+                yield chunk
+
+
+def file_response(target: Path, shown: str) -> httpx.Response:
+    """A file's bytes, streamed from disk."""
     if not target.is_file():
         raise TrackingError("RESOURCE_DOES_NOT_EXIST", f"No artifact '{shown}'")
-    request.send_response(200)
-    request.send_header("Content-Type", "application/octet-stream")
-    request.send_header("Content-Length", str(target.stat().st_size))
-    request.end_headers()
-    with target.open("rb") as source:
-        shutil.copyfileobj(source, request.wfile, 1 << 20)
+    return httpx.Response(200, stream=_FileStream(target), headers={
+        "Content-Type": "application/octet-stream", "Content-Length": str(target.stat().st_size)})
 
 
 def _write(target: Path, chunks) -> None:

@@ -18,6 +18,7 @@ CLAUSE = re.compile(
 AND = re.compile(r"AND\b\s*", re.I)
 ORDER = re.compile(r"""\s*(?:(?P<entity>[A-Za-z_]+)\.)?(?:`(?P<bq>[^`]+)`|"(?P<dq>[^"]+)"|(?P<key>[\w.\-/:]+))
                        \s*(?P<dir>ASC|DESC)?\s*$""", re.I | re.X)
+MAX_FILTER = 10_000  # characters: far beyond any real filter, and it bounds matching time
 ENTITIES = {"metric": "metrics", "metrics": "metrics", "param": "params", "params": "params",
             "parameter": "params", "parameters": "params", "tag": "tags", "tags": "tags",
             "attribute": "attributes", "attributes": "attributes", "attr": "attributes", "run": "attributes"}
@@ -50,6 +51,8 @@ def _unquote(text: str) -> str:
 
 def parse_filter(text: str) -> list[tuple[str, str, str, object]]:
     """(entity, key, operator, value) for each clause of an MLflow filter string."""
+    if len(text or "") > MAX_FILTER:
+        raise _error(f"Invalid filter: {len(text)} characters, more than the {MAX_FILTER} allowed")
     clauses, pos, text = [], 0, (text or "").strip()
     while pos < len(text):
         match = CLAUSE.match(text, pos)
@@ -87,9 +90,46 @@ def _value(entity: str, key: str, op: str, raw: str | None):
     raise _error(f"Expected a quoted string value for {entity}.{key}, got {raw}")
 
 
+def _piece(piece: str) -> Callable[[str, int], int]:
+    """A finder for one `%`-free piece of a LIKE pattern: the start of its first match at or after
+    a position, or -1. `_` is any one character; the regex built has no quantifier, so it runs in
+    time linear in the value for each position, never backtracking."""
+    if "_" not in piece:
+        return lambda value, start: value.find(piece, start)
+    regex = re.compile("".join("." if c == "_" else re.escape(c) for c in piece), re.S)
+
+    def find(value: str, start: int) -> int:
+        found = regex.search(value, start)
+        return found.start() if found else -1
+
+    return find
+
+
 def _like(pattern: str, value: str, ignore_case: bool) -> bool:
-    regex = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, re.S | (re.I if ignore_case else 0)) is not None
+    """SQL LIKE (`%` any run, `_` any character) in O(len(value) * len(pattern)) at worst.
+
+    The pattern is cut at each `%` into pieces of fixed length; the first must sit at the start, the
+    last at the end, and each middle one is taken at its leftmost place after the one before it,
+    which finds a match whenever one exists. (A regex of `.*` runs backtracks exponentially.)"""
+    if ignore_case:
+        pattern, value = pattern.casefold(), value.casefold()
+    pieces = pattern.split("%")
+    if len(pieces) == 1:
+        return len(value) == len(pattern) and _piece(pattern)(value, 0) == 0
+    first, *middle, last = pieces
+    if len(first) + len(last) > len(value) or (first and _piece(first)(value[:len(first)], 0) != 0):
+        return False
+    if last and _piece(last)(value, len(value) - len(last)) != len(value) - len(last):
+        return False
+    position, end = len(first), len(value) - len(last)
+    for piece in middle:
+        if not piece:
+            continue
+        found = _piece(piece)(value[:end], position)
+        if found < 0:
+            return False
+        position = found + len(piece)
+    return True
 
 
 def _compare(actual, op: str, expected) -> bool:

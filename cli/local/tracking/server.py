@@ -1,23 +1,28 @@
-"""The MLflow REST API (2.0) over a TrackingStore, on 127.0.0.1, for the processes of local jobs.
+"""The MLflow REST API (2.0) over a TrackingStore, served on 127.0.0.1 for the processes of one local job.
 
 Field names and routes follow mlflow/protos/service.proto (as used by mlflow's RestStore) and the
-mlflow-artifacts endpoints of HttpArtifactRepository. Errors answer in MLflow's shape,
-`{"error_code": ..., "message": ...}`, never with a traceback.
+mlflow-artifacts endpoints of HttpArtifactRepository. It is a cli.local.app app like every local
+service: the routes sit in a cli.local.router.Router, errors are the one wire error in MLflow's shape
+(`{"error_code": ..., "message": ...}`, never a traceback), and cli.local.serving serves it. Every
+request needs the server's token (`Authorization: Bearer`, which the mlflow client sends from
+MLFLOW_TRACKING_TOKEN); a job's token reaches its own runs only (cli.local.tracking.scope).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
-import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import secrets
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs
 
+import httpx
+
+from cli.local.http import ApiError, Call, Request
+from cli.local.router import ANY_HOST, Router
 from cli.local.tracking import artifacts
 from cli.local.tracking.errors import TrackingError
+from cli.local.tracking.scope import PARENT_TAG, RunScope
 from cli.local.tracking.store import TrackingStore
 
 API = "/api/2.0/mlflow/"
@@ -176,26 +181,6 @@ ROUTES = {
 }
 
 
-def _pattern(path: str) -> re.Pattern:
-    """A route path with {name} segments as a regex; {name:path} takes the rest, slashes included."""
-    regex = re.sub(r"\\\{(\w+)(:path)?\\\}", lambda m: f"(?P<{m[1]}>{'.+' if m[2] else '[^/]+'})", re.escape(path))
-    return re.compile(f"^{regex}$")
-
-
-PATTERNS = [(method, _pattern(path), handler) for (method, path), handler in ROUTES.items() if "{" in path]
-
-
-def find_route(method: str, path: str):
-    """(handler, path parameters) of `path` below /api/2.0/mlflow/, or (None, {})."""
-    if (method, path) in ROUTES:
-        return ROUTES[(method, path)], {}
-    for route_method, pattern, handler in PATTERNS:
-        match = pattern.match(path) if route_method == method else None
-        if match:
-            return handler, match.groupdict()
-    return None, {}
-
-
 def _finite(value):
     """Protobuf JSON spells non-finite doubles as strings; json.dumps would emit bare NaN."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -207,159 +192,149 @@ def _finite(value):
     return value
 
 
-class TrackingHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive: a client's session reuses one connection
-    timeout = 300  # an idle keep-alive connection is dropped after this
-    disable_nagle_algorithm = True  # headers and body go in two writes: Nagle + delayed ACK cost 40 ms
-    server: "TrackingServer"
+def mlflow_json(body: dict, status: int = 200) -> httpx.Response:
+    return httpx.Response(status, content=json.dumps(_finite(body)).encode(),
+                          headers={"Content-Type": "application/json"})
 
-    def log_message(self, format, *args):  # the job's own output stays clean
-        pass
 
-    def setup(self):
-        super().setup()
-        self.server.connections.add(self.connection)
-
-    def finish(self):
-        self.server.connections.discard(self.connection)
-        super().finish()
-
-    def do_GET(self):
-        self._serve("GET")
-
-    def do_POST(self):
-        self._serve("POST")
-
-    def do_PUT(self):
-        self._serve("PUT")
-
-    def do_PATCH(self):
-        self._serve("PATCH")
-
-    def do_DELETE(self):
-        self._serve("DELETE")
-
-    def _serve(self, method: str) -> None:
-        url = urlsplit(self.path)
+def _request_body(call: Call) -> dict:
+    """A GET's query, or a JSON object body; path parameters on top."""
+    if call.request.method == "GET":
+        pairs = parse_qs(call.request.url.query.decode(), keep_blank_values=True)
+        body = {k: v[0] if len(v) == 1 else v for k, v in pairs.items()}
+    else:
         try:
-            path = unquote(url.path)
-            if path.startswith(artifacts.ROOT):
-                artifacts.handle(self, method, path[len(artifacts.ROOT):], parse_qs(url.query))
-                return
-            if path == "/health":
-                self.send_body(200, b"OK", "text/plain")
-                return
-            route, parameters = find_route(method, path[len(API):]) if path.startswith(API) else (None, {})
-            if route is None:
-                self._drain()
-                raise TrackingError("ENDPOINT_NOT_FOUND", f"No endpoint {method} {url.path}")
-            body = {**(self._query(url.query) if method == "GET" else self._json()), **parameters}
-            answer = route(self.server.store, body)
-            if isinstance(answer, Path):
-                artifacts.send_file(self, answer, body.get("artifact_file_path", ""))
-            else:
-                self.send_json(200, answer)
-        except TrackingError as error:
-            if method == "PUT":  # an upload refused before its body was read
-                self.close_connection = True
-            self.send_json(error.status, {"error_code": error.code, "message": error.message})
-        except Exception as exc:  # a fault still answers in MLflow's shape, never a traceback
-            self.close_connection = True  # the request body may be unread
-            self.send_json(500, {"error_code": "INTERNAL_ERROR", "message": f"{type(exc).__name__}: {exc}"})
-
-    @staticmethod
-    def _query(query: str) -> dict:
-        pairs = parse_qs(query, keep_blank_values=True)
-        return {k: v[0] if len(v) == 1 else v for k, v in pairs.items()}
-
-    def _json(self) -> dict:
-        raw = self.read_body()
-        try:
-            body = json.loads(raw or b"{}")
+            body = json.loads(call.request.content or b"{}")
         except ValueError as exc:
             raise TrackingError("INVALID_PARAMETER_VALUE", f"Malformed JSON in request body: {exc}") from None
         if not isinstance(body, dict):
             raise TrackingError("INVALID_PARAMETER_VALUE", "The request body must be a JSON object.")
-        return body
-
-    def read_chunks(self):
-        """The request body in pieces: by Content-Length, or chunked transfer encoding."""
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
-                yield self.rfile.read(size)
-                self.rfile.readline()
-            while self.rfile.readline() not in (b"\r\n", b"\n", b""):  # trailers
-                pass
-            return
-        remaining = int(self.headers.get("Content-Length") or 0)
-        while remaining > 0:
-            piece = self.rfile.read(min(remaining, 1 << 20))
-            if not piece:
-                self.close_connection = True
-                raise TrackingError("INVALID_PARAMETER_VALUE", "The request body ended early.")
-            remaining -= len(piece)
-            yield piece
-
-    def read_body(self) -> bytes:
-        return b"".join(self.read_chunks())
-
-    def _drain(self) -> None:
-        for _ in self.read_chunks():
-            pass
-
-    def send_json(self, status: int, body: dict) -> None:
-        self.send_body(status, json.dumps(_finite(body)).encode(), "application/json")
-
-    def send_body(self, status: int, data: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+    return {**body, **call.params}
 
 
-class TrackingServer(ThreadingHTTPServer):
-    daemon_threads = True
+def _guard(scope: RunScope, path: str, body: dict) -> None:
+    """Refuse what lies outside the job's runs, before the store is touched."""
+    for key in ("run_id", "run_uuid", "source_run_id"):
+        if body.get(key):
+            scope.check_run(body[key])
+    if body.get("model_id"):
+        scope.check_model(body["model_id"])
+    for model in body.get("models") or () if isinstance(body.get("models"), list) else ():
+        if isinstance(model, dict) and model.get("model_id"):
+            scope.check_model(model["model_id"])
+    for tag in body.get("tags") or () if path == "runs/create" and isinstance(body.get("tags"), list) else ():
+        if isinstance(tag, dict) and tag.get("key") == PARENT_TAG:
+            scope.check_run(tag.get("value"))
 
-    def __init__(self, store: TrackingStore):
-        super().__init__(("127.0.0.1", 0), TrackingHandler)
+
+def _in_scope(scope: RunScope, path: str, answer):
+    """Note what the job created, and keep only its own runs and models in search results."""
+    if path == "runs/create":
+        scope.add_run(answer["run"]["info"]["run_id"])
+    elif path == "logged-models" and isinstance(answer, dict):
+        scope.add_model(answer["model"]["info"]["model_id"])
+    elif path == "runs/search":
+        answer["runs"] = [r for r in answer["runs"] if scope.has_run(r["info"]["run_id"])]
+    elif path == "logged-models/search":
+        answer["models"] = [m for m in answer["models"] if scope.has_model(m["info"]["model_id"])]
+    return answer
+
+
+def _mlflow_handler(path: str, route):
+    def handler(call: Call) -> httpx.Response:
+        body = _request_body(call)
+        scope = call.service.scope
+        if scope is not None:
+            _guard(scope, path, body)
+        answer = route(call.service.store, body)
+        if scope is not None:
+            answer = _in_scope(scope, path, answer)
+        if isinstance(answer, Path):
+            return artifacts.file_response(answer, body.get("artifact_file_path", ""))
+        return mlflow_json(answer)
+
+    return handler
+
+
+def _health(call: Call) -> httpx.Response:
+    return httpx.Response(200, content=b"OK", headers={"Content-Type": "text/plain"})
+
+
+def build_router() -> Router:
+    router = Router()
+    for (method, path), route in ROUTES.items():
+        template = API + path.replace(":path}", "*}")
+        router.add(ANY_HOST, method, template, _mlflow_handler(path, route))
+    artifacts.register(router)
+    router.add(ANY_HOST, "GET", "/health", _health)
+    return router
+
+
+class TrackingServer:
+    """The tracking API of one workspace's store, served on 127.0.0.1 behind a bearer token.
+
+    With `job_run`, the token reaches that run's scope only (RunScope); without, the workspace's runs."""
+
+    def __init__(self, store: TrackingStore, *, token: str | None = None, job_run: str | None = None):
         self.store = store
-        self.connections: set[socket.socket] = set()
-        self._thread = threading.Thread(target=self.serve_forever, args=(0.05,),  # poll: shutdown waits for it
-                                        name="mlflow-tracking", daemon=True)
+        self.token = token or secrets.token_urlsafe(32)
+        self.scope = RunScope(store, job_run) if job_run else None
+        self.router = build_router()
+        self._served = None
+
+    def answer(self, request: Request) -> httpx.Response:
+        handler, params = self.router.resolve("", request.method, request.url.raw_path.split(b"?")[0].decode())
+        return handler(Call(self, request, params, {}))
+
+    @property
+    def app(self):
+        from cli.local.app import Policy, make_app
+
+        return make_app(self._answer_or_not_found, policy=Policy(self.token), error=TrackingError.http)
+
+    def _answer_or_not_found(self, request: Request) -> httpx.Response:
+        try:
+            return self.answer(request)
+        except TrackingError:
+            raise
+        except ApiError as error:  # no such route (404/405) or an undecodable path (400)
+            raise TrackingError.http(error.status, error.code, f"No endpoint {request.method} {request.url.path}"
+                                     if error.status in (404, 405) else error.message) from None
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._served.url
+
+    @property
+    def port(self) -> int:
+        return self._served.port
 
     def start(self) -> "TrackingServer":
-        self._thread.start()
+        from cli.local.serving import serve
+
+        self._served = serve(self.app, name="mlflow-tracking")
         return self
 
     def shutdown(self) -> None:
-        """Stop serving, drop open connections, close the socket and the database."""
-        if self._thread.is_alive():
-            super().shutdown()
-            self._thread.join()
-        for conn in list(self.connections):
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self.server_close()
-        self.store.close()
+        """Stop serving, drop open connections, free the port and close the database."""
+        try:
+            if self._served is not None:
+                self._served.close()
+        finally:
+            self.store.close()
 
 
-def start_tracking_server(workspace_dir: Path) -> tuple[TrackingServer, str]:
-    """Serve the tracking API of one workspace on an ephemeral 127.0.0.1 port, in a thread."""
-    server = TrackingServer(TrackingStore(workspace_dir)).start()
+def start_tracking_server(workspace_dir: Path, *, job_run: str | None = None) -> tuple[TrackingServer, str]:
+    """Serve the tracking API of one workspace on an ephemeral 127.0.0.1 port, in a thread.
+
+    `job_run`: limit the server's token to that run and the runs below it."""
+    server = TrackingServer(TrackingStore(workspace_dir), job_run=job_run).start()
     return server, server.url
 
 
-def job_environment(url: str, run: dict) -> dict[str, str]:
-    """The variables that make a job's `mlflow` calls log to its own run on this server."""
-    return {"MLFLOW_TRACKING_URI": url, "MLFLOW_RUN_ID": run["info"]["run_id"],
+def job_environment(url: str, run: dict, token: str) -> dict[str, str]:
+    """The variables that make a job's `mlflow` calls log to its own run on this server, with its token."""
+    return {"MLFLOW_TRACKING_URI": url, "MLFLOW_TRACKING_TOKEN": token, "MLFLOW_RUN_ID": run["info"]["run_id"],
             "MLFLOW_EXPERIMENT_ID": run["info"]["experiment_id"],
             # the client would print links to a web UI, which this server does not have
             "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true"}
