@@ -20,6 +20,7 @@ from typing import Callable, Iterator
 import httpx
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
@@ -32,6 +33,15 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 # What a browser may POST cross-site without a CORS preflight; no local API takes them.
 CROSS_SITE_TYPES = ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data")
 LOOPBACK_NAMES = ("127.0.0.1", "localhost")
+
+
+class _AnyPath(PathConvertor):
+    """Every path, control characters included ('path' stops at a newline): the handlers judge names."""
+
+    regex = "[\\s\\S]*"
+
+
+register_url_convertor("ml_any_path", _AnyPath())
 
 
 @dataclass(frozen=True)
@@ -87,7 +97,7 @@ def make_app(handle: Callable[[Request], httpx.Response], *, policy: Policy | No
             return _to_asgi(answer(request))
         return _to_asgi(await run_in_threadpool(answer, request))
 
-    return Starlette(routes=[Route("/{path:path}", endpoint, methods=METHODS)])
+    return Starlette(routes=[Route("/{path:ml_any_path}", endpoint, methods=METHODS)])
 
 
 def _url(scope: dict) -> httpx.URL:
