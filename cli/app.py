@@ -8,7 +8,7 @@ import sys
 from typing import List, Optional
 
 from cli import __version__
-from cli.application import Application, install
+from cli.application import Application
 from cli.errors import Interrupted, MLError, SpecInvalidError, UsageError, exit_code
 from cli.output import FORMATS
 
@@ -119,7 +119,6 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f"ml {__version__}")
             return 0
         app, argv = split_global_options(argv)
-        install(app)
         if app.debug or app.verbose:
             import logging
 

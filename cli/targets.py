@@ -15,8 +15,10 @@ from cli.errors import UsageError
 _AZURE_WORKSPACES = "create and delete Azure workspaces with `az ml workspace create/delete`"
 
 
-def make_client(target: WorkspaceTarget, *, credential=None, env: Mapping[str, str] = os.environ):
-    """The WorkspaceClient for `target`: in-process to the local workspaces, or HTTPS to Azure."""
+def make_client(target: WorkspaceTarget, *, credential=None, env: Mapping[str, str] = os.environ,
+                progress: bool = True):
+    """The WorkspaceClient for `target`: in-process to the local workspaces, or HTTPS to Azure.
+    `progress`: uploads may draw a progress bar on a terminal."""
     from cli.client.workspace_client import WorkspaceClient
 
     if target.kind == "local":
@@ -25,7 +27,7 @@ def make_client(target: WorkspaceTarget, *, credential=None, env: Mapping[str, s
 
         home = LocalHome(target.home or local_home(env), target.workspace.workspace)
         return WorkspaceClient(LOCAL_BASE_URL, target.workspace, LocalTransport(home), target=target,
-                               poll_fast=True)
+                               poll_fast=True, progress=progress)
     from urllib.parse import urlsplit
 
     from cli.client.transports.azure import AzureTransport
@@ -35,7 +37,7 @@ def make_client(target: WorkspaceTarget, *, credential=None, env: Mapping[str, s
     if not host:
         raise UsageError(f"AZUREML_DEV_URL_MFE={base_url!r} is not a URL")
     transport = AzureTransport(credential, hosts=(host,))
-    return WorkspaceClient(base_url, target.workspace, transport, credential, target=target)
+    return WorkspaceClient(base_url, target.workspace, transport, credential, target=target, progress=progress)
 
 
 def check_manageable(target: WorkspaceTarget, verb: str) -> WorkspaceTarget:

@@ -61,15 +61,16 @@ def on_workspace(verb):
         from cli.client.context import resolve_target
         from cli.targets import make_client
 
+        application = click.get_current_context().obj
         if "application" in wanted:
-            kwargs["application"] = click.get_current_context().obj
+            kwargs["application"] = application
         target = resolve_target(workspace_name=workspace_name, resource_group=resource_group,
                                 subscription=subscription)
         if "target" in wanted:
             kwargs["target"] = target
         if "client" not in wanted:
             return verb(*args, **kwargs)
-        with make_client(target) as client:
+        with make_client(target, progress=application.progress) as client:
             return verb(*args, client=client, **kwargs)
 
     wrapper.__signature__ = signature.replace(parameters=kept + _WORKSPACE_PARAMS)

@@ -250,19 +250,14 @@ def test_progress_bar_only_on_a_terminal_for_big_uploads(monkeypatch):
         def isatty(self):
             return True
 
-    def app(**options):
-        monkeypatch.setattr("cli.application._current", Application(**options))
-
     monkeypatch.setattr("sys.stderr", Tty())
-    app()
-    assert progress.wanted(50 * MiB) and not progress.wanted(1 * MiB)
-    app(output="tsv")
-    assert not progress.wanted(50 * MiB)
-    app(only_show_errors=True)
-    assert not progress.wanted(50 * MiB)
+    assert Application().progress
+    assert progress.wanted(50 * MiB, Application().progress) and not progress.wanted(1 * MiB, True)
+    assert not Application(output="tsv").progress
+    assert not progress.wanted(50 * MiB, Application(output="tsv").progress)
+    assert not progress.wanted(50 * MiB, Application(only_show_errors=True).progress)
     monkeypatch.setattr("sys.stderr", io.StringIO())  # not a terminal
-    app()
-    assert not progress.wanted(50 * MiB)
+    assert not progress.wanted(50 * MiB, True)
 
 
 def test_empty_folder_is_a_usage_error(tmp_path, connect):
@@ -283,7 +278,6 @@ def test_upload_with_the_bar_drawn(tmp_path, connect, service, monkeypatch):
 
     drawn = Terminal()
     monkeypatch.setattr("sys.stderr", drawn)
-    monkeypatch.setattr("cli.application._current", Application())
     client, wire = connect()
     uri = upload_data(client, folder, "bar")
     assert blob_bytes(service, uri + "/f3.bin") == bytes([3]) * (2 * MiB)
