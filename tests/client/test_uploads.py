@@ -26,10 +26,7 @@ from cli.client.uploads import upload_code
 from cli.client.workspace_client import WorkspaceClient
 from cli.local.service import LocalWorkspaceService
 
-try:
-    from tests.contract_check import check_exchange
-except ImportError:  # the contract checker is optional
-    check_exchange = None
+from tests.contract_check import check_if_present
 
 MiB = 1 << 20
 
@@ -55,8 +52,7 @@ class WireTransport(httpx.BaseTransport):
                     raise Killed()
                 self.kill_after_blocks -= 1
         response = self.inner.handle_request(request)
-        if check_exchange is not None:
-            check_exchange(request, response)
+        check_if_present(request, response)
         with self._lock:
             self.exchanges.append((request, response))
         return response
