@@ -26,8 +26,8 @@ def make_client(target: WorkspaceTarget, *, credential=None, env: Mapping[str, s
         from cli.local.home import LocalHome
 
         home = LocalHome(target.home or local_home(env), target.workspace.workspace)
-        return WorkspaceClient(LOCAL_BASE_URL, target.workspace, LocalTransport(home), target=target,
-                               poll_fast=True, progress=progress)
+        return WorkspaceClient(LOCAL_BASE_URL, target.workspace, LocalTransport(home), poll_fast=True,
+                               progress=progress)
     from urllib.parse import urlsplit
 
     from cli.client.transports.azure import AzureTransport
@@ -37,7 +37,7 @@ def make_client(target: WorkspaceTarget, *, credential=None, env: Mapping[str, s
     if not host:
         raise UsageError(f"AZUREML_DEV_URL_MFE={base_url!r} is not a URL")
     transport = AzureTransport(credential, hosts=(host,))
-    return WorkspaceClient(base_url, target.workspace, transport, credential, target=target, progress=progress)
+    return WorkspaceClient(base_url, target.workspace, transport, credential, progress=progress)
 
 
 def check_manageable(target: WorkspaceTarget, verb: str) -> WorkspaceTarget:

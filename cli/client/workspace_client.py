@@ -63,14 +63,13 @@ class WorkspaceClient:
 
     def __init__(self, base_url: str, workspace: WorkspaceId, transport, credential=None, *,
                  api_version: str = API_VERSION, sleep: Callable[[float], None] = time.sleep,
-                 max_retries: int = MAX_RETRIES, timeout: float = 60.0, target=None, poll_fast: bool = False,
+                 max_retries: int = MAX_RETRIES, timeout: float = 60.0, poll_fast: bool = False,
                  progress: bool = True):
         import httpx
 
         _mask_library_logs()
         self.base_url = base_url.rstrip("/")
         self.workspace = workspace
-        self.target = target  # the WorkspaceTarget it serves (kind, reason), for `workspace show`
         # An in-process service: a job may end within milliseconds of its start, so followers poll often.
         self.poll_fast = poll_fast
         self.progress = progress  # uploads may draw a progress bar on stderr (when it is a terminal)
