@@ -72,7 +72,7 @@ def _save(job: dict, path: Path) -> None:
         raise UsageError(f"--save-as {path}: {exc.strerror or exc}") from None
 
 
-@app.command("show", help="Show a job (a local workspace adds its latest MLflow metrics).")
+@app.command("show", help="Show a job, with the latest value of each MLflow metric it logged.")
 @on_workspace
 def show(application, client, name: str = NameOption) -> None:
     from cli.operations import job
