@@ -93,6 +93,10 @@ class LocalHome:
             named = parts[lowered.index("workspaces") + 1]
         return named if named and self.exists(named) else self.default
 
+    def access_token(self, scope: str) -> str:
+        """What the default workspace's service gives LocalTransport.token (identity-based datastores)."""
+        return self.service(self.default).access_token(scope)
+
     def close(self) -> None:
         for name in list(self._services):
             self.forget(name)
