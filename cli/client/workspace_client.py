@@ -160,21 +160,23 @@ class WorkspaceClient:
 
         The discovery document is fetched once per client; the management token is then also sent
         to that host, which takes it (GUIDE section 11)."""
-        if key not in self._hosts:
-            workspace = self.get(self.workspace.arm_id) or {}
-            discovery_url = (workspace.get("properties") or {}).get("discoveryUrl")
-            if not discovery_url:
-                raise ServiceError("the workspace names no discoveryUrl; its run history cannot be reached")
-            discovery = self.get(discovery_url, api_version="") or {}
-            for name, value in discovery.items():
-                if isinstance(value, str) and value.startswith("https://"):
-                    self._hosts.setdefault(name, value.rstrip("/"))
-            if key not in self._hosts and key == "history" and "api" in self._hosts:
-                self._hosts[key] = self._hosts["api"]
-            if key not in self._hosts:
-                raise ServiceError(f"the discovery document at {redact(discovery_url)} names no '{key}' host")
-            self.trust(self._hosts[key])
-        return self._hosts[key]
+        if not self._hosts:
+            self._discover()
+        host = self._hosts.get(key) or (self._hosts.get("api") if key == "history" else None)
+        if not host:
+            raise ServiceError(f"the workspace's discovery document names no '{key}' host")
+        self.trust(host)
+        return host
+
+    def _discover(self) -> None:
+        workspace = self.get(self.workspace.arm_id) or {}
+        discovery_url = (workspace.get("properties") or {}).get("discoveryUrl")
+        if not discovery_url:
+            raise ServiceError("the workspace names no discoveryUrl; its run history cannot be reached")
+        # Called without the management token: the transport sends it only to hosts it trusts.
+        discovery = self.get(discovery_url, api_version="") or {}
+        self._hosts.update({name: value.rstrip("/") for name, value in discovery.items()
+                            if isinstance(value, str) and value.startswith("https://")})
 
     def trust(self, url: str) -> None:
         """Send the management token to `url`'s host too (the transport decides what that means)."""
