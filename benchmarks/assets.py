@@ -74,8 +74,9 @@ def main() -> None:
                    " the local client, in this process")
             os.environ.update(ML_HOME=env["ML_HOME"], ML_TARGET="local")
             sys.path.insert(0, str(REPO))
-            from cli.client.context import make_client, resolve_target
+            from cli.client.context import resolve_target
             from cli.client.datastore_upload import upload_to_datastore
+            from cli.targets import make_client
 
             client = make_client(resolve_target())
 

@@ -63,7 +63,8 @@ def overhead(folder: Path, env: dict, runs: int) -> None:
 
 
 def concurrency(folder: Path, env: dict, jobs: int, max_instances: int, seconds: float) -> None:
-    from cli.client.context import make_client, resolve_target
+    from cli.client.context import resolve_target
+    from cli.targets import make_client
 
     os.environ["ML_HOME"] = env["ML_HOME"]  # the runners this process starts inherit it
     ml("compute", "create", "-n", "bench", "--type", "amlcompute", "--max-instances", str(max_instances), env=env)

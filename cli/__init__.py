@@ -1,4 +1,18 @@
-"""ml: Azure ML CLI v2 specs, validated and run on an embedded local workspace or sent to Azure."""
+"""ml: Azure ML CLI v2 specs, validated and run on an embedded local workspace or sent to Azure.
+
+Layers (each may import only those below it; tests/test_layers.py checks every import):
+
+    app            the root command and the one error funnel: exceptions -> exit codes (cli.errors)
+    commands       parse flags; get the Application as ctx.obj; end by returning or raising
+    targets        the one place that knows local from Azure: picks the client's transport
+    operations     what a verb does, in REST calls; never branches on the target, never reaches
+                   into cli.local or a client's private state
+    spec | rest    spec loading and validation | pure translation (no I/O: `@latest` and uploads
+                   are resolved by operations before translation)
+    client         one REST client (public calls only) -> transports; never imports cli.local
+    local          the embedded workspace, reached only through LocalTransport (cli.targets)
+    errors         the exception tree, importable from every layer
+"""
 
 import sys as _sys
 import types as _types

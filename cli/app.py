@@ -8,8 +8,8 @@ import sys
 from typing import List, Optional
 
 from cli import __version__
-from cli.application import Application, install
-from cli.errors import MLError, SpecInvalidError, UsageError
+from cli.application import Application
+from cli.errors import Interrupted, MLError, SpecInvalidError, UsageError, exit_code
 from cli.output import FORMATS
 
 GLOBAL_HELP = (
@@ -111,6 +111,7 @@ def build_app():
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    """Run `ml` with `argv`; the returned int is the process's exit code (see cli.errors)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     app = Application()
     try:
@@ -118,59 +119,69 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f"ml {__version__}")
             return 0
         app, argv = split_global_options(argv)
-        install(app)
         if app.debug or app.verbose:
             import logging
 
             # --verbose: what ml itself does (requests, retries, skipped files); --debug: every library too.
             logging.basicConfig(level=logging.DEBUG if app.debug else logging.WARNING, stream=sys.stderr, format="%(name)s: %(message)s")
             logging.getLogger("ml").setLevel(logging.DEBUG)
-        return _run(argv)
-    except SpecInvalidError as exc:
+        _run(app, argv)
+        return 0
+    except BaseException as exc:  # noqa: BLE001 - the one funnel: every ending becomes an exit code here
+        if isinstance(exc, SystemExit):
+            raise
+        _report(app, exc)
+        return exit_code(exc)
+
+
+def _report(app: Application, exc: BaseException) -> None:
+    """The lines that tell the user how the command ended (stderr)."""
+    if isinstance(exc, SpecInvalidError):
         for diagnostic in exc.diagnostics:
             app.error(diagnostic.format())
         if not exc.diagnostics:
             app.error(f"ml: error: {exc.message}")
-        return exc.exit_code
-    except MLError as exc:
+    elif isinstance(exc, Interrupted):
+        app.error(f"ml: {exc.message}")
+    elif isinstance(exc, MLError):
         app.error(f"ml: error: {exc.message}")
         if exc.hint:
             app.error(f"hint: {exc.hint}")
-        return exc.exit_code
-    except KeyboardInterrupt:
+    elif isinstance(exc, KeyboardInterrupt):
         app.error("ml: interrupted")
-        return 130
-    except BrokenPipeError:
-        return 0
-    except Exception as exc:  # the one place an unexpected error is turned into one line
-        return _internal_error(app, exc)
+    elif isinstance(exc, BrokenPipeError):
+        pass
+    elif isinstance(exc, Exception):
+        _internal_error(app, exc)
+    else:
+        raise exc  # GeneratorExit and the like are not ours to swallow
 
 
-def _run(argv: List[str]) -> int:
+def _run(app: Application, argv: List[str]) -> None:
+    """Run the command tree; Click's own endings become exceptions of cli.errors."""
     import click
     import typer
 
     command = typer.main.get_command(build_app())
     try:
-        result = command.main(args=argv, prog_name="ml", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
+        command.main(args=argv, prog_name="ml", standalone_mode=False, obj=app)
+    except click.exceptions.Exit as exc:  # --help, and Click's own exits: not raised by verbs
+        if exc.exit_code:
+            raise MLError(f"exit {exc.exit_code}") from None
     except click.exceptions.Abort:
         raise KeyboardInterrupt from None
+    except click.exceptions.NoArgsIsHelpError as exc:
+        print(exc.ctx.get_help())
     except click.exceptions.UsageError as exc:
         ctx = exc.ctx
-        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
-            print(ctx.get_help())
-            return 0
         where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         message = re.sub(r"( Did you mean '[^']+'\?)\1", r"\1", exc.format_message())  # Typer repeats Click's hint
         raise UsageError(message + where) from None
     except click.exceptions.ClickException as exc:
         raise UsageError(exc.format_message()) from None
-    return result if isinstance(result, int) else 0
 
 
-def _internal_error(app: Application, exc: Exception) -> int:
+def _internal_error(app: Application, exc: Exception) -> None:
     import tempfile
     import traceback
 
@@ -186,4 +197,3 @@ def _internal_error(app: Application, exc: Exception) -> int:
     except OSError:
         where = ""
     app.error(redact(f"ml: internal error: {type(exc).__name__}: {exc}{where}"))
-    return 1

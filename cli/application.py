@@ -17,6 +17,11 @@ class Application:
     only_show_errors: bool = False
     output_given: bool = False  # -o was passed explicitly
 
+    @property
+    def progress(self) -> bool:
+        """Progress bars are welcome: not with --only-show-errors, nor with -o tsv (read by scripts)."""
+        return not (self.only_show_errors or self.output == "tsv")
+
     def emit(self, data, *, table: tuple = ()) -> None:
         """Print a command's result on stdout in the chosen format (`table`: the columns of -o table)."""
         try:
@@ -46,14 +51,3 @@ class Application:
     def error(self, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-
-_current = Application()
-
-
-def current() -> Application:
-    return _current
-
-
-def install(app: Application) -> None:
-    global _current
-    _current = app

@@ -8,11 +8,14 @@
     ├── AuthenticationError      6  no credential, or the service refused it
     ├── ServiceError             7  the workspace answered with an error we cannot map
     ├── JobFailedError           8  a streamed job ended Failed or Canceled
-    └── LocalWorkspaceError      9  the local workspace store is unreadable or of a newer schema
+    ├── LocalWorkspaceError      9  the local workspace store is unreadable or of a newer schema
+    └── Interrupted            130  Ctrl-C: the message says what goes on (a job keeps running)
     KeyboardInterrupt          130  Ctrl-C
 
-Foreign exceptions (OSError, httpx, sqlite3, yaml) are translated at one boundary each;
-only `cli.app` prints tracebacks, and only with --debug.
+Verbs end only by returning (exit 0) or raising: never by returning an exit code or raising
+typer.Exit. `exit_code` below and `cli.app.main` are the one place exceptions become exit codes
+and messages. Foreign exceptions (OSError, httpx, sqlite3, yaml) are translated at one boundary
+each; only `cli.app` prints tracebacks, and only with --debug.
 """
 
 from __future__ import annotations
@@ -77,6 +80,23 @@ class JobFailedError(MLError):
 
 class LocalWorkspaceError(MLError):
     exit_code = 9
+
+
+class Interrupted(MLError):
+    """Ctrl-C that ml handled: `message` says what was left running, printed without 'error:'."""
+
+    exit_code = 130
+
+
+def exit_code(exc: BaseException) -> int:
+    """The exit code of an exception that ended a command."""
+    if isinstance(exc, MLError):
+        return exc.exit_code
+    if isinstance(exc, KeyboardInterrupt):
+        return 130
+    if isinstance(exc, BrokenPipeError):  # the reader went away (`ml ... | head`): not our failure
+        return 0
+    return 1
 
 
 EXIT_CODES = {

@@ -9,16 +9,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-
-
-def shared_path(*parts: str) -> Path:
-    """A path under ../shared; the calling test is skipped with a reason when it is absent."""
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} is absent (the shared reference data lives beside the repository)")
-    return path
+from tests.shared_data import REPO, SHARED, shared_path  # noqa: F401 (tests import them from here)
 
 
 @pytest.fixture(autouse=True)
@@ -47,6 +38,7 @@ def run_ml(*args: str, cwd: Path | None = None, env: dict | None = None, timeout
 
 _WIRE_LOG = Path(os.environ.get("ML_TEST_WIRE_LOG") or (Path(__import__("tempfile").gettempdir()) / f"ml-wire-{os.getpid()}.jsonl"))
 _contract_report: dict = {}
+LOCAL_SERVICES = ("LocalWorkspaceService", "LocalHome")  # the local workspace(s) under contract
 
 
 def pytest_sessionstart(session):
@@ -66,7 +58,7 @@ def _check_wire_log() -> tuple[int, list[str]]:
     checked, problems = 0, []
     for line in _WIRE_LOG.read_text(encoding="utf-8").splitlines():
         entry = json.loads(line)
-        if entry.get("served_by") != "LocalWorkspaceService":
+        if entry.get("served_by") not in LOCAL_SERVICES:
             continue  # a test's own fake service, not the workspace under contract
         encode = lambda body: json.dumps(body).encode() if body is not None else b""  # noqa: E731
         request = httpx.Request(entry["method"], entry["url"], headers=entry["request_headers"], content=encode(entry["request_body"]))

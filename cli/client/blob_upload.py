@@ -59,7 +59,8 @@ def upload_blobs(client, target: BlobTarget, blobs: Sequence[Tuple[SnapshotFile,
     if head and head.get("x-ms-meta-upload_status") == "completed":
         return False
     total = sum(f.size for f, _ in blobs)
-    with byte_progress(total, f"Uploading {label[:47] + '...' if len(label) > 50 else label}") as advance:
+    description = f"Uploading {label[:47] + '...' if len(label) > 50 else label}"
+    with byte_progress(total, description, enabled=getattr(client, "progress", True)) as advance:
         tasks, block_lists = [], []
         for f, blob in blobs:
             if f.size <= MAX_SINGLE_PUT:

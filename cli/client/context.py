@@ -169,25 +169,3 @@ def default_az_subscription(env: Mapping[str, str] = os.environ) -> Optional[str
         if isinstance(subscription, dict) and subscription.get("isDefault"):
             return subscription.get("id")
     return None
-
-
-def make_client(target: WorkspaceTarget, *, credential=None, env: Mapping[str, str] = os.environ):
-    """The WorkspaceClient for `target`, with the local or the Azure transport."""
-    from cli.client.workspace_client import WorkspaceClient
-
-    if target.kind == "local":
-        from cli.client.transports.local import LocalTransport
-        from cli.local.service import LocalWorkspaceService
-
-        service = LocalWorkspaceService(target.home or local_home(env), target.workspace.workspace)
-        return WorkspaceClient(LOCAL_BASE_URL, target.workspace, LocalTransport(service), target=target)
-    from urllib.parse import urlsplit
-
-    from cli.client.transports.azure import AzureTransport
-
-    base_url = env.get("AZUREML_DEV_URL_MFE") or AZURE_BASE_URL
-    host = urlsplit(base_url).hostname
-    if not host:
-        raise UsageError(f"AZUREML_DEV_URL_MFE={base_url!r} is not a URL")
-    transport = AzureTransport(credential, hosts=(host,))
-    return WorkspaceClient(base_url, target.workspace, transport, credential, target=target)

@@ -10,21 +10,18 @@ from typing import Callable, Iterator
 SHOW_ABOVE = 5 * 1000 * 1000  # bytes; smaller uploads finish before a bar is worth drawing
 
 
-def wanted(total_bytes: int) -> bool:
-    """A bar only for big uploads, on a terminal, and not with `-o tsv` or `--only-show-errors`."""
-    from cli.application import current
-
-    app = current()
-    if total_bytes <= SHOW_ABOVE or app.only_show_errors or app.output == "tsv":
+def wanted(total_bytes: int, enabled: bool = True) -> bool:
+    """A bar only for big uploads, on a terminal, and only when `enabled` (the client's `progress`)."""
+    if total_bytes <= SHOW_ABOVE or not enabled:
         return False
     isatty = getattr(sys.stderr, "isatty", None)
     return bool(isatty and isatty())
 
 
 @contextmanager
-def byte_progress(total_bytes: int, description: str) -> Iterator[Callable[[int], None]]:
+def byte_progress(total_bytes: int, description: str, *, enabled: bool = True) -> Iterator[Callable[[int], None]]:
     """Yields `advance(n)`, safe to call from any thread; draws a bar only when `wanted`."""
-    if not wanted(total_bytes):
+    if not wanted(total_bytes, enabled):
         yield lambda n: None
         return
     from rich.console import Console

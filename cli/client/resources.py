@@ -46,6 +46,11 @@ class WorkspaceId:
         return (f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}"
                 f"/providers/{PROVIDER}/workspaces/{self.workspace}")
 
+    @property
+    def workspaces(self) -> str:
+        """The workspaces collection of the resource group (list, and create/delete below it)."""
+        return f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}/providers/{PROVIDER}/workspaces"
+
     def child(self, *parts: Optional[str]) -> str:
         """`{arm_id}/a/b/...`; a trailing None is dropped so `child("jobs", None)` is the collection."""
         kept = list(parts)

@@ -18,7 +18,7 @@ from cli.client.arm_errors import error_from_response
 from cli.client.redact import redact
 from cli.client.resources import API_VERSION, WorkspaceId
 from cli.client.retry import IDEMPOTENT_METHODS, MAX_RETRIES, delay_for, should_retry_status
-from cli.errors import AuthenticationError, ResourceNotFoundError, ServiceError, UsageError
+from cli.errors import AuthenticationError, ConflictError, ResourceNotFoundError, ServiceError, UsageError
 
 __all__ = ["WorkspaceClient", "redact"]
 
@@ -63,13 +63,17 @@ class WorkspaceClient:
 
     def __init__(self, base_url: str, workspace: WorkspaceId, transport, credential=None, *,
                  api_version: str = API_VERSION, sleep: Callable[[float], None] = time.sleep,
-                 max_retries: int = MAX_RETRIES, timeout: float = 60.0, target=None):
+                 max_retries: int = MAX_RETRIES, timeout: float = 60.0, poll_fast: bool = False,
+                 progress: bool = True):
         import httpx
 
         _mask_library_logs()
         self.base_url = base_url.rstrip("/")
         self.workspace = workspace
-        self.target = target  # the WorkspaceTarget it serves (kind, home), when made by make_client
+        # An in-process service: a job may end within milliseconds of its start, so followers poll often.
+        self.poll_fast = poll_fast
+        self.progress = progress  # uploads may draw a progress bar on stderr (when it is a terminal)
+        self._hosts: Dict[str, str] = {}  # discovery key -> data-plane base URL
         # The management-plane token is the transport's business; this one serves other
         # audiences (endpoint invocation with AAD tokens).
         self.credential = credential
@@ -84,8 +88,22 @@ class WorkspaceClient:
         )
 
     # Resource calls
-    def get(self, path: str, *, params: Params = None) -> Optional[dict]:
-        return self._json(self._send("GET", self.url(path, params)))
+    def get(self, path: str, *, params: Params = None, api_version: Optional[str] = None) -> Optional[dict]:
+        """GET `path` as JSON; `api_version` replaces the client's (run history takes v1.0, "" none)."""
+        return self._json(self._send("GET", self.url(path, params, api_version)))
+
+    def create_only(self, path: str, body: Any) -> Optional[dict]:
+        """PUT `body` only where nothing exists yet (If-None-Match: *): the created resource (201),
+        or None when the resource already existed, whatever its content (200, 409 or 412)."""
+        try:
+            response = self._send("PUT", self.url(path), json=body, headers={"If-None-Match": "*"})
+        except ConflictError:
+            return None
+        except ServiceError as exc:
+            if exc.status == 412:  # a service honouring If-None-Match
+                return None
+            raise
+        return self._json(response) if response.status_code == 201 else None
 
     def put(self, path: str, body: Any, *, wait: bool = True, params: Params = None) -> Optional[dict]:
         return self._write("PUT", path, body, wait, params)
@@ -136,6 +154,36 @@ class WorkspaceClient:
         response.stream = None
         return response.content
 
+    # Data-plane hosts (run history, MLflow) named by the workspace's discovery document
+    def service_url(self, key: str = "history") -> str:
+        """The base URL of the workspace's `key` service (REST GUIDE section 9), e.g. run history's.
+
+        The discovery document is fetched once per client; the management token is then also sent
+        to that host, which takes it (GUIDE section 11)."""
+        if not self._hosts:
+            self._discover()
+        host = self._hosts.get(key) or (self._hosts.get("api") if key == "history" else None)
+        if not host:
+            raise ServiceError(f"the workspace's discovery document names no '{key}' host")
+        self.trust(host)
+        return host
+
+    def _discover(self) -> None:
+        workspace = self.get(self.workspace.arm_id) or {}
+        discovery_url = (workspace.get("properties") or {}).get("discoveryUrl")
+        if not discovery_url:
+            raise ServiceError("the workspace names no discoveryUrl; its run history cannot be reached")
+        # Called without the management token: the transport sends it only to hosts it trusts.
+        discovery = self.get(discovery_url, api_version="") or {}
+        self._hosts.update({name: value.rstrip("/") for name, value in discovery.items()
+                            if isinstance(value, str) and value.startswith("https://")})
+
+    def trust(self, url: str) -> None:
+        """Send the management token to `url`'s host too (the transport decides what that means)."""
+        trust = getattr(self.transport, "trust", None)
+        if trust is not None:
+            trust(urlsplit(url).hostname or "")
+
     def access_token(self, scope: str) -> str:
         """An AAD token for `scope` from the transport's credential (identity-based datastores)."""
         token = getattr(self.transport, "token", None)
@@ -153,15 +201,16 @@ class WorkspaceClient:
         self.close()
 
     # Internals shared with lro
-    def url(self, path: str, params: Params = None) -> str:
-        """The full management URL of `path` (an ARM id, `/`-rooted path, relative-to-workspace path or URL)."""
+    def url(self, path: str, params: Params = None, api_version: Optional[str] = None) -> str:
+        """The full management URL of `path` (an ARM id, `/`-rooted path, relative-to-workspace path or URL);
+        `api_version` replaces the client's, and "" leaves the URL's own (or none)."""
         if path.startswith(("http://", "https://")):
             full = path
         elif path.startswith("/"):
             full = self.base_url + path
         else:
             full = f"{self.base_url}{self.workspace.arm_id}/{path}"
-        return with_query(full, params, self.api_version)
+        return with_query(full, params, self.api_version if api_version is None else api_version)
 
     def _write(self, method: str, path: str, body: Any, wait: bool, params: Params) -> Optional[dict]:
         url = self.url(path, params)

@@ -15,33 +15,30 @@ def add_asset_verbs(app: typer.Typer, kind: str, noun: str) -> None:
 
     @app.command("show", help=f"Show a {noun} version: -n with -v or -l latest.")
     @on_workspace
-    def show(client, name: str = NameOption, version: Optional[str] = VersionOption,
+    def show(application, client, name: str = NameOption, version: Optional[str] = VersionOption,
              label: Optional[str] = LabelOption) -> None:
-        from cli.application import current
         from cli.operations import assets
 
-        current().emit(assets.show(client, kind, name, version, label))
+        application.emit(assets.show(client, kind, name, version, label))
 
     @app.command("list", help=f"List {noun}s, or with -n the versions of one (newest first).")
     @on_workspace
-    def list_(client, name: Optional[str] = typer.Option(None, "--name", "-n", help="List this one's versions.", show_default=False),
+    def list_(application, client, name: Optional[str] = typer.Option(None, "--name", "-n", help="List this one's versions.", show_default=False),
               max_results: Optional[int] = MaxResults, include_archived: bool = IncludeArchived,
               archived_only: bool = ArchivedOnly) -> None:
-        from cli.application import current
         from cli.operations import assets
 
         items = assets.list_assets(client, kind, name, include_archived=include_archived,
                                    archived_only=archived_only, max_results=max_results)
-        current().emit(items, table=("name", "version", "type", "description", "creation_context.created_at"))
+        application.emit(items, table=("name", "version", "type", "description", "creation_context.created_at"))
 
     @app.command("update", help=f"Update a {noun} version's description or tags: --set description=... tags.k=v.")
     @on_workspace
-    def update(client, name: str = NameOption, version: Optional[str] = VersionOption,
+    def update(application, client, name: str = NameOption, version: Optional[str] = VersionOption,
                label: Optional[str] = LabelOption, set_: SetValues = SetList) -> None:
-        from cli.application import current
         from cli.operations import assets
 
-        current().emit(assets.update(client, kind, name, version, label, set_ or ()))
+        application.emit(assets.update(client, kind, name, version, label, set_ or ()))
 
     for verb, archived in (("archive", True), ("restore", False)):
         _add_archive_verb(app, kind, noun, verb, archived)

@@ -16,11 +16,10 @@ add_asset_verbs(app, "components", "component")
 
 @app.command("create", help="Create a component version from -f (a pipeline's step components too).")
 @on_workspace
-def create(client, file: SpecFile = FileOption, name: Optional[str] = OptionalName,
+def create(application, client, file: SpecFile = FileOption, name: Optional[str] = OptionalName,
            version: Optional[str] = VersionOption, set_: SetValues = SetList) -> None:
-    from cli.application import current
     from cli.operations import component, specs
 
-    spec = specs.load("component", file, set_ or ())
+    spec = specs.load("component", file, set_ or (), warn=application.warn_line)
     spec.data.update({k: v for k, v in (("name", name), ("version", version)) if v is not None})
-    current().emit(component.create(client, spec))
+    application.emit(component.create(client, spec))

@@ -24,55 +24,51 @@ Tags = typer.Option(None, "--tags", help="key=value (repeatable).", show_default
 
 @app.command("create", help="Create a compute from -f, or from -n and --type.")
 @on_workspace
-def create(client, file: Optional[Path] = OptionalFile, name: Optional[str] = OptionalName, type_: Optional[str] = TypeOption,
+def create(application, client, file: Optional[Path] = OptionalFile, name: Optional[str] = OptionalName, type_: Optional[str] = TypeOption,
            size: Optional[str] = typer.Option(None, "--size", help="VM size.", show_default=False),
            min_instances: Optional[int] = MinInstances, max_instances: Optional[int] = MaxInstances,
            idle_time_before_scale_down: Optional[int] = IdleTime,
            tier: Optional[str] = typer.Option(None, "--tier", help="dedicated or low_priority.", show_default=False),
            location: Optional[str] = typer.Option(None, "--location", "-l", show_default=False),
            description: Optional[str] = Description, set_: SetValues = SetList, no_wait: bool = NoWait) -> None:
-    from cli.application import current
     from cli.operations import compute, specs
 
     flags = {"name": name, "type": compute.normalize_type(type_), "size": size, "min_instances": min_instances,
              "max_instances": max_instances, "idle_time_before_scale_down": idle_time_before_scale_down,
              "tier": tier, "location": location, "description": description}
-    result = compute.create(client, specs.from_file_and_flags("compute", file, set_ or (), flags), wait=not no_wait)
+    result = compute.create(client, specs.from_file_and_flags("compute", file, set_ or (), flags, warn=application.warn_line), wait=not no_wait)
     if result is not None:
-        current().emit(result)
+        application.emit(result)
 
 
 @app.command("show", help="Show a compute.")
 @on_workspace
-def show(client, name: str = NameOption) -> None:
-    from cli.application import current
+def show(application, client, name: str = NameOption) -> None:
     from cli.operations import compute
 
-    current().emit(compute.show(client, name))
+    application.emit(compute.show(client, name))
 
 
 @app.command("list", help="List computes.")
 @on_workspace
-def list_(client, type_: Optional[str] = TypeOption, max_results: Optional[int] = MaxResults) -> None:
-    from cli.application import current
+def list_(application, client, type_: Optional[str] = TypeOption, max_results: Optional[int] = MaxResults) -> None:
     from cli.operations import compute
 
-    current().emit(compute.list_computes(client, compute.normalize_type(type_), max_results))
+    application.emit(compute.list_computes(client, compute.normalize_type(type_), max_results))
 
 
 @app.command("update", help="Update a compute's instance counts, idle time, description or tags.")
 @on_workspace
-def update(client, name: str = NameOption, min_instances: Optional[int] = MinInstances,
+def update(application, client, name: str = NameOption, min_instances: Optional[int] = MinInstances,
            max_instances: Optional[int] = MaxInstances, idle_time_before_scale_down: Optional[int] = IdleTime,
            description: Optional[str] = Description, tags: Optional[List[str]] = Tags, no_wait: bool = NoWait) -> None:
-    from cli.application import current
     from cli.operations import compute
 
     result = compute.update(client, name, min_instances=min_instances, max_instances=max_instances,
                             idle_seconds=idle_time_before_scale_down, description=description, tags=tags,
                             wait=not no_wait)
     if result is not None:
-        current().emit(result)
+        application.emit(result)
 
 
 @app.command("delete", help="Delete a compute (asks first; --yes to skip).")

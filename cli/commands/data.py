@@ -20,16 +20,15 @@ add_asset_verbs(app, "data", "data asset")
 
 @app.command("create", help="Create a data asset version from -f, or from --path with -n (version: -v, else the next).")
 @on_workspace
-def create(client, file: Optional[Path] = OptionalFile, name: Optional[str] = OptionalName,
+def create(application, client, file: Optional[Path] = OptionalFile, name: Optional[str] = OptionalName,
            version: Optional[str] = VersionOption,
            path: Optional[str] = typer.Option(None, "--path", "-p", help="Local file/folder or URI.", show_default=False),
            type_: Optional[str] = typer.Option(None, "--type", "-t", help="uri_file, uri_folder (default) or mltable.", show_default=False),
            description: Optional[str] = typer.Option(None, "--description", "-d", show_default=False),
            datastore: Optional[str] = Datastore, set_: SetValues = SetList, no_wait: bool = NoWait,
            tags: SetValues = Tags) -> None:
-    from cli.application import current
     from cli.operations import data, specs
 
     flags = {"name": name, "version": version, "tags": tags, "path": path, "type": type_, "description": description}
-    spec = specs.from_file_and_flags("data", file, set_ or (), flags, required=("name", "path"))
-    current().emit(data.create(client, spec, datastore))
+    spec = specs.from_file_and_flags("data", file, set_ or (), flags, required=("name", "path"), warn=application.warn_line)
+    application.emit(data.create(client, spec, datastore))

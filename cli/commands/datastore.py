@@ -15,29 +15,26 @@ add_validate(app, "datastore")
 
 @app.command("create", help="Create or update a datastore from -f (-n overrides its name).")
 @on_workspace
-def create(client, file: SpecFile = FileOption, name: Optional[str] = OptionalName, set_: SetValues = SetList) -> None:
-    from cli.application import current
+def create(application, client, file: SpecFile = FileOption, name: Optional[str] = OptionalName, set_: SetValues = SetList) -> None:
     from cli.operations import datastore, specs
 
-    current().emit(datastore.create(client, specs.from_file_and_flags("datastore", file, set_ or (), {"name": name})))
+    application.emit(datastore.create(client, specs.from_file_and_flags("datastore", file, set_ or (), {"name": name}, warn=application.warn_line)))
 
 
 @app.command("show", help="Show a datastore (secrets are never shown).")
 @on_workspace
-def show(client, name: str = NameOption) -> None:
-    from cli.application import current
+def show(application, client, name: str = NameOption) -> None:
     from cli.operations import datastore
 
-    current().emit(datastore.show(client, name))
+    application.emit(datastore.show(client, name))
 
 
 @app.command("list", help="List datastores.")
 @on_workspace
-def list_(client, max_results: Optional[int] = MaxResults) -> None:
-    from cli.application import current
+def list_(application, client, max_results: Optional[int] = MaxResults) -> None:
     from cli.operations import datastore
 
-    current().emit(datastore.list_datastores(client, max_results))
+    application.emit(datastore.list_datastores(client, max_results))
 
 
 @app.command("delete", help="Delete a datastore (its data stays; asks first, --yes to skip).")

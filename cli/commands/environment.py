@@ -20,7 +20,7 @@ add_asset_verbs(app, "environments", "environment")
 
 @app.command("create", help="Create an environment version from -f, or from --image / --build-context with -n.")
 @on_workspace
-def create(client, file: Optional[Path] = OptionalFile, name: Optional[str] = OptionalName,
+def create(application, client, file: Optional[Path] = OptionalFile, name: Optional[str] = OptionalName,
            version: Optional[str] = VersionOption,
            image: Optional[str] = typer.Option(None, "--image", "-i", help="Docker image.", show_default=False),
            conda_file: Optional[str] = typer.Option(None, "--conda-file", "-c", help="Conda file (needs --image).", show_default=False),
@@ -30,11 +30,10 @@ def create(client, file: Optional[Path] = OptionalFile, name: Optional[str] = Op
            description: Optional[str] = Description, datastore: Optional[str] = Datastore,
            set_: SetValues = SetList, no_wait: bool = NoWait,
            tags: SetValues = Tags) -> None:
-    from cli.application import current
     from cli.operations import environment, specs
 
     flags = {"name": name, "version": version, "tags": tags, "description": description,
              **environment.spec_from_flags(image, conda_file, build_context, dockerfile_path, os_type,
                                               with_file=file is not None)}
-    spec = specs.from_file_and_flags("environment", file, set_ or (), flags)
-    current().emit(environment.create(client, spec, datastore))
+    spec = specs.from_file_and_flags("environment", file, set_ or (), flags, warn=application.warn_line)
+    application.emit(environment.create(client, spec, datastore))

@@ -19,31 +19,22 @@ DEFAULT_MAX_RESULTS = 50
 Stream = typer.Option(False, "--stream", "-s", help="Print the job's logs until it ends; exit 8 if it fails.")
 
 
-def _detach(name: str) -> int:
-    from cli.application import current
-
-    current().error(f"detached; the job goes on: ml job stream -n {name}")
-    return 130
-
-
-def _follow(client, name: str):
-    """Stream `name`; Ctrl-C leaves the job running."""
-    from cli.application import current
+def _follow(app, client, name: str) -> dict:
+    """Stream `name` and return it as it ended; Ctrl-C leaves the job running (exit 130)."""
+    from cli.errors import Interrupted
     from cli.operations.job_stream import stream
 
-    app = current()
     try:
         return stream(client, name, info=app.info)
     except KeyboardInterrupt:
-        return _detach(name)
+        raise Interrupted(f"detached; the job goes on: ml job stream -n {name}") from None
 
 
-def _load(file: Path, overrides, skip_validation: bool) -> dict:
+def _load(app, file: Path, overrides, skip_validation: bool) -> dict:
     from cli.operations import specs
 
     if not skip_validation:
-        return specs.load("job", file, overrides).data
-    from cli.application import current
+        return specs.load("job", file, overrides, warn=app.warn_line).data
     from cli.errors import SpecInvalidError
     from cli.spec.loader import check_spec
 
@@ -51,32 +42,23 @@ def _load(file: Path, overrides, skip_validation: bool) -> dict:
     if spec is None:
         raise SpecInvalidError(diagnostics)
     for diagnostic in diagnostics:  # --skip-validation: reported, not fatal
-        current().warn_line(diagnostic.format())
+        app.warn_line(diagnostic.format())
     return spec.data
 
 
 @app.command("create", help="Create a job from a spec: local code and inputs are uploaded first.")
 @on_workspace
-def create(client, file: Path = FileOption,
+def create(application, client, file: Path = FileOption,
            name: Optional[str] = typer.Option(None, "--name", "-n", help="Job name (default: generated).", show_default=False),
            set_: SetValues = SetList, stream: bool = Stream,
            save_as: Optional[Path] = typer.Option(None, "--save-as", "-a", help="Also write the created job as YAML here.", show_default=False),
            skip_validation: bool = typer.Option(False, "--skip-validation", help="Report spec errors as warnings and send anyway.")):
-    from cli.application import current
     from cli.operations import job
 
-    app = current()
-    created = job.create(client, _load(file, set_ or (), skip_validation), name=name)
+    created = job.create(client, _load(application, file, set_ or (), skip_validation), name=name)
     if save_as:
         _save(created, save_as)
-    if not stream:
-        app.emit(created)
-        return 0
-    followed = _follow(client, created["name"])
-    if isinstance(followed, int):
-        return followed
-    app.emit(followed)
-    return 0
+    application.emit(_follow(application, client, created["name"]) if stream else created)
 
 
 def _save(job: dict, path: Path) -> None:
@@ -90,68 +72,61 @@ def _save(job: dict, path: Path) -> None:
         raise UsageError(f"--save-as {path}: {exc.strerror or exc}") from None
 
 
-@app.command("show", help="Show a job (a local workspace adds its latest MLflow metrics).")
+@app.command("show", help="Show a job, with the latest value of each MLflow metric it logged.")
 @on_workspace
-def show(client, name: str = NameOption) -> None:
-    from cli.application import current
+def show(application, client, name: str = NameOption) -> None:
     from cli.operations import job
 
-    current().emit(job.show(client, name))
+    application.emit(job.show(client, name))
 
 
 @app.command("list", help="List jobs, newest first.")
 @on_workspace
-def list_(client,
+def list_(application, client,
           max_results: int = typer.Option(DEFAULT_MAX_RESULTS, "--max-results", "-r", min=1, help="Return at most this many."),
           all_results: bool = typer.Option(False, "--all-results", help="Return every job."),
           include_archived: bool = IncludeArchived, archived_only: bool = ArchivedOnly,
           parent_job_name: Optional[str] = typer.Option(None, "--parent-job-name", "-p", help="List the child jobs of this job.", show_default=False)) -> None:
-    from cli.application import current
     from cli.operations import job
 
-    app = current()
     limit = None if all_results else max_results
     items, capped = job.list_jobs(client, max_results=limit, include_archived=include_archived,
                                   archived_only=archived_only, parent=parent_job_name)
     if capped:
-        app.warn(f"showing the first {limit} jobs; there are more. Use --max-results/-r N or --all-results.")
-    app.emit(items, table=("name", "display_name", "status", "experiment_name", "compute", "creation_context.created_at"))
+        application.warn(f"showing the first {limit} jobs; there are more. Use --max-results/-r N or --all-results.")
+    application.emit(items, table=("name", "display_name", "status", "experiment_name", "compute", "creation_context.created_at"))
 
 
 @app.command("stream", help="Print a job's logs until it ends; exit 8 if it failed or was canceled.")
 @on_workspace
-def stream(client, name: str = NameOption):
+def stream(application, client, name: str = NameOption) -> None:
     from cli.operations import job
 
     job.get_body(client, name)
-    followed = _follow(client, name)
-    return followed if isinstance(followed, int) else 0
+    _follow(application, client, name)
 
 
 @app.command("cancel", help="Cancel a job.")
 @on_workspace
-def cancel(client, name: str = NameOption, no_wait: bool = NoWait) -> None:
-    from cli.application import current
+def cancel(application, client, name: str = NameOption, no_wait: bool = NoWait) -> None:
     from cli.operations import job
 
     job.cancel(client, name, wait=not no_wait)
-    current().info(f"cancel requested for job '{name}'")
+    application.info(f"cancel requested for job '{name}'")
 
 
 @app.command("download", help="Download a job's logs and artifacts (default), one output, or everything (--all).")
 @on_workspace
-def download(client, name: str = NameOption,
+def download(application, client, name: str = NameOption,
              output_name: Optional[str] = typer.Option(None, "--output-name", help="The output to download.", show_default=False),
              all_: bool = typer.Option(False, "--all", help="Logs, artifacts and every named output."),
              download_path: Path = typer.Option(Path("."), "--download-path", "-p", help="Folder to download into."),
              overwrite: bool = Overwrite) -> None:
-    from cli.application import current
     from cli.operations import job
 
-    app = current()
     job.download(client, name, path=download_path, output_name=output_name, all_=all_, overwrite=overwrite,
-                 info=app.info)
-    app.info(f"Downloaded to {download_path.resolve()}")
+                 info=application.info)
+    application.info(f"Downloaded to {download_path.resolve()}")
 
 
 @app.command("archive", help="Archive a job: hidden from `ml job list` unless --include-archived.")
@@ -172,8 +147,7 @@ def restore(client, name: str = NameOption) -> None:
 
 @app.command("update", help="Update a job's description, display_name or tags: --set tags.k=v.")
 @on_workspace
-def update(client, name: str = NameOption, set_: SetValues = SetList) -> None:
-    from cli.application import current
+def update(application, client, name: str = NameOption, set_: SetValues = SetList) -> None:
     from cli.operations import job
 
-    current().emit(job.update(client, name, set_ or ()))
+    application.emit(job.update(client, name, set_ or ()))

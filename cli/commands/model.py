@@ -21,7 +21,7 @@ add_asset_verbs(app, "models", "model")
 
 @app.command("create", help="Create a model version from -f, or from --path with -n (version: -v, else the next).")
 @on_workspace
-def create(client, file: Optional[Path] = OptionalFile, name: Optional[str] = OptionalName,
+def create(application, client, file: Optional[Path] = OptionalFile, name: Optional[str] = OptionalName,
            version: Optional[str] = VersionOption,
            path: Optional[str] = typer.Option(None, "--path", "-p", help="Local file/folder or URI.", show_default=False),
            type_: Optional[str] = typer.Option(None, "--type", "-t", help="custom_model (default), mlflow_model or triton_model.", show_default=False),
@@ -29,22 +29,20 @@ def create(client, file: Optional[Path] = OptionalFile, name: Optional[str] = Op
            description: Optional[str] = Description, datastore: Optional[str] = Datastore,
            set_: SetValues = SetList, no_wait: bool = NoWait,
            tags: SetValues = Tags) -> None:
-    from cli.application import current
     from cli.operations import model, specs
 
     flags = {"name": name, "version": version, "tags": tags, "path": path, "type": type_, "stage": stage, "description": description}
-    spec = specs.from_file_and_flags("model", file, set_ or (), flags, required=("name", "path"))
-    current().emit(model.create(client, spec, datastore))
+    spec = specs.from_file_and_flags("model", file, set_ or (), flags, required=("name", "path"), warn=application.warn_line)
+    application.emit(model.create(client, spec, datastore))
 
 
 @app.command("download", help="Download a model version's files to <download-path>/<name>/.")
 @on_workspace
-def download(client, name: str = NameOption, version: Optional[str] = VersionOption,
+def download(application, client, name: str = NameOption, version: Optional[str] = VersionOption,
              label: Optional[str] = LabelOption,
              download_path: Path = typer.Option(Path("."), "--download-path", "-p", help="Folder to write into."),
              overwrite: bool = Overwrite) -> None:
-    from cli.application import current
     from cli.operations import model
 
     written = model.download(client, name, version, label, download_path, overwrite)
-    current().info(f"downloaded {len(written)} file{'s' if len(written) != 1 else ''} to {download_path / name}")
+    application.info(f"downloaded {len(written)} file{'s' if len(written) != 1 else ''} to {download_path / name}")

@@ -29,33 +29,35 @@ def _target(name, resource_group, subscription):
 
 
 @app.command("show", help="Show the workspace in use (or -n), and why it was chosen (workspace_source).")
-def show(name: Optional[str] = WorkspaceName, resource_group: Optional[str] = ResourceGroup,
+def show(ctx: typer.Context, name: Optional[str] = WorkspaceName, resource_group: Optional[str] = ResourceGroup,
          subscription: Optional[str] = Subscription) -> None:
-    from cli.application import current
-    from cli.client.context import make_client
     from cli.operations import workspace
+    from cli.targets import make_client
 
     target = _target(name, resource_group, subscription)
     with make_client(target) as client:
-        current().emit(workspace.show(client, target))
+        ctx.obj.emit(workspace.show(client, target))
 
 
 @app.command("create", help="Create a local workspace named -n.")
-def create(name: str = typer.Option(..., "--name", "-n", help="Workspace name.", show_default=False),
+def create(ctx: typer.Context, name: str = typer.Option(..., "--name", "-n", help="Workspace name.", show_default=False),
            resource_group: Optional[str] = ResourceGroup, subscription: Optional[str] = Subscription) -> None:
-    from cli.application import current
     from cli.operations import workspace
+    from cli.targets import check_manageable, make_client
 
-    current().emit(workspace.create(_target(name, resource_group, subscription)))
+    target = check_manageable(_target(name, resource_group, subscription), "create")
+    with make_client(target) as client:
+        ctx.obj.emit(workspace.create(client, target))
 
 
 @app.command("list", help="List the local workspaces (or, with -g, the Azure workspaces of a resource group).")
-def list_(resource_group: Optional[str] = ResourceGroup, subscription: Optional[str] = Subscription,
+def list_(ctx: typer.Context, resource_group: Optional[str] = ResourceGroup, subscription: Optional[str] = Subscription,
           max_results: Optional[int] = MaxResults) -> None:
-    from cli.application import current
     from cli.operations import workspace
+    from cli.targets import make_client
 
-    current().emit(workspace.list_workspaces(_target(None, resource_group, subscription), max_results))
+    with make_client(_target(None, resource_group, subscription)) as client:
+        ctx.obj.emit(workspace.list_workspaces(client, max_results))
 
 
 @app.command("delete", help="Delete a local workspace and everything in it (asks first; --yes to skip).")
@@ -63,7 +65,9 @@ def delete(name: str = typer.Option(..., "--name", "-n", help="Workspace name.",
            resource_group: Optional[str] = ResourceGroup, subscription: Optional[str] = Subscription,
            yes: bool = Yes) -> None:
     from cli.operations import workspace
+    from cli.targets import check_manageable, make_client
 
-    target = _target(name, resource_group, subscription)
+    target = check_manageable(_target(name, resource_group, subscription), "delete")
     confirm(f"Are you sure you want to delete workspace '{name}' and all its assets, jobs and files?", yes)
-    workspace.delete(target)
+    with make_client(target) as client:
+        workspace.delete(client)

@@ -1,7 +1,8 @@
 """Options every workspace verb shares (-w/-g/--subscription, --yes), and the decorator that adds them.
 
 `@on_workspace` appends -w/-g/--subscription to a verb's flags, resolves the target workspace, and
-passes the verb whichever of `client` (a WorkspaceClient, closed afterwards) and `target` (the
+passes the verb whichever of `application` (the Application of this run: global options, stdout and
+stderr; Click's ctx.obj), `client` (a WorkspaceClient, closed afterwards) and `target` (the
 WorkspaceTarget with its `reason`) it names in its signature.
 """
 
@@ -29,7 +30,7 @@ _WORKSPACE_PARAMS = [
                       default=typer.Option(None, "--subscription", show_default=False,
                                            help="Azure subscription id of the workspace.")),
 ]
-_INJECTED = ("client", "target")
+_INJECTED = ("application", "client", "target")
 
 # Flags several groups spell the same way.
 NameOption = typer.Option(..., "--name", "-n", help="Name of the resource.", show_default=False)
@@ -56,15 +57,21 @@ def on_workspace(verb):
 
     @functools.wraps(verb)
     def wrapper(*args, workspace_name=None, resource_group=None, subscription=None, **kwargs):
-        from cli.client.context import make_client, resolve_target
+        import click
 
+        from cli.client.context import resolve_target
+        from cli.targets import make_client
+
+        application = click.get_current_context().obj
+        if "application" in wanted:
+            kwargs["application"] = application
         target = resolve_target(workspace_name=workspace_name, resource_group=resource_group,
                                 subscription=subscription)
         if "target" in wanted:
             kwargs["target"] = target
         if "client" not in wanted:
             return verb(*args, **kwargs)
-        with make_client(target) as client:
+        with make_client(target, progress=application.progress) as client:
             return verb(*args, client=client, **kwargs)
 
     wrapper.__signature__ = signature.replace(parameters=kept + _WORKSPACE_PARAMS)

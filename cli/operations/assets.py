@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import Callable, Iterable, Optional
 
-from cli.errors import ConflictError, ResourceNotFoundError, ServiceError, UsageError
+from cli.errors import ConflictError, ResourceNotFoundError, UsageError
 from cli.rest.common import compact, creation_context, string_values
 
 SINGULAR = {"data": "data asset", "models": "model", "environments": "environment",
@@ -29,11 +29,19 @@ def translator(kind: str):
     return importlib.import_module(f"cli.rest.{_TRANSLATORS[kind]}")
 
 
-def resolver(client, uploads: Optional[dict] = None):
-    """A ReferenceResolver on the client's workspace; `@latest` is asked of the workspace."""
+def translate(client, make_body: Callable, uploads: Optional[dict] = None, resolver_class=None):
+    """`make_body(refs)` (a pure translation) with every `@latest` it names asked of the workspace first.
+
+    A first, collecting pass finds the labels the spec uses, so cli.rest never calls the network."""
     from cli.rest.references import ReferenceResolver
 
-    return ReferenceResolver(client.workspace.arm_id, lambda kind, name: latest_version(client, kind, name), uploads)
+    resolver_class = resolver_class or ReferenceResolver
+    probe = resolver_class(client.workspace.arm_id, None, uploads)
+    body = make_body(probe)
+    if not probe.labels:
+        return body
+    latest = {(kind, name): latest_version(client, kind, name) for kind, name in sorted(probe.labels)}
+    return make_body(resolver_class(client.workspace.arm_id, latest, uploads))
 
 
 # ---- versions and labels
@@ -116,38 +124,24 @@ def container_shown(body: dict) -> dict:
 
 def create(client, kind: str, spec: dict, uploads: Optional[dict] = None) -> dict:
     """PUT the spec's version, or the next free version when it names none; the created asset shown."""
-    rest, refs = translator(kind), resolver(client, uploads)
+    rest = translator(kind)
     name = spec["name"]
     if spec.get("version") is not None:
         version = str(spec["version"])
-        body = rest.to_rest({**spec, "version": version}, refs)
+        body = translate(client, lambda refs: rest.to_rest({**spec, "version": version}, refs), uploads)
         return rest.from_rest(client.put(client.workspace.version(kind, name, version), body))
-    return rest.from_rest(create_next_version(client, kind, name, lambda v: rest.to_rest({**spec, "version": v}, refs)))
+    return rest.from_rest(create_next_version(client, kind, name, lambda v: translate(client, lambda refs: rest.to_rest({**spec, "version": v}, refs), uploads)))
 
 
 def create_next_version(client, kind: str, name: str, make_body: Callable[[str], dict]) -> dict:
     """Create a new version numbered after the newest; retry with the next number when it is taken."""
     for _ in range(MAX_CREATE_ATTEMPTS):
         version = next_version(client, kind, name)
-        created = _create_only(client, client.workspace.version(kind, name, version), make_body(version))
+        created = client.create_only(client.workspace.version(kind, name, version), make_body(version))
         if created is not None:
             return created
     raise ConflictError(f"could not create a new version of {SINGULAR[kind]} '{name}': other writers took "
                         f"{MAX_CREATE_ATTEMPTS} version numbers in a row", hint="give a version with --version/-v")
-
-
-def _create_only(client, path: str, body: dict) -> Optional[dict]:
-    """PUT `body` only if the version is new; None when it already existed (whatever its content)."""
-    try:
-        # The client's put() hides the status, and 201 (created) vs 200 (existed) is the answer here.
-        response = client._send("PUT", client.url(path), json=body, headers={"If-None-Match": "*"})
-    except ConflictError:
-        return None
-    except ServiceError as exc:
-        if exc.status == 412:  # a service honouring If-None-Match
-            return None
-        raise
-    return client._json(response) if response.status_code == 201 else None
 
 
 def set_archived(client, kind: str, name: str, version: Optional[str], label: Optional[str], archived: bool) -> None:

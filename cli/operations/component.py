@@ -39,14 +39,18 @@ def _create(client, data: dict, included: dict, *, top: bool = False) -> dict:
                 inline = {"name": ANONYMOUS_NAME, **node["component"]}
                 node["component"] = _reference(_create(client, inline, {}))
     uploads = _upload_code(client, data)
-    rest, refs = assets.translator("components"), assets.resolver(client, uploads)
+    rest = assets.translator("components")
+
+    def body(version: str) -> dict:
+        return assets.translate(client, lambda refs: rest.to_rest({**data, "version": version}, refs), uploads)
+
     name = data["name"]
     if data.get("version") is None and not top:
         data["version"] = _content_version(data, uploads)
     if data.get("version") is not None:
         version = str(data["version"])
-        return client.put(client.workspace.version("components", name, version), rest.to_rest({**data, "version": version}, refs))
-    return assets.create_next_version(client, "components", name, lambda v: rest.to_rest({**data, "version": v}, refs))
+        return client.put(client.workspace.version("components", name, version), body(version))
+    return assets.create_next_version(client, "components", name, body)
 
 
 def _upload_code(client, data: dict) -> dict:

@@ -56,7 +56,7 @@ class JobReferences(ReferenceResolver):
 
 def create(client, spec: dict, *, name: Optional[str] = None) -> dict:
     """Upload what is local, PUT the job; returns the created job as `show` prints it."""
-    from cli.operations.assets import latest_version
+    from cli.operations.assets import translate
     from cli.rest import job as rest
 
     spec = dict(spec)
@@ -65,8 +65,7 @@ def create(client, spec: dict, *, name: Optional[str] = None) -> dict:
     spec.setdefault("display_name", spec["name"])
     _check_compute(client, spec.get("compute"))
     uploads = _upload_local(client, spec)
-    refs = JobReferences(client.workspace.arm_id, lambda kind, n: latest_version(client, kind, n), uploads)
-    body = rest.to_rest(spec, refs)
+    body = translate(client, lambda refs: rest.to_rest(spec, refs), uploads, JobReferences)
     return rest.from_rest(client.put(client.workspace.job(spec["name"]), body) or {})
 
 
@@ -111,25 +110,25 @@ def get_body(client, name: str) -> dict:
 
 
 def show(client, name: str) -> dict:
-    """The job as az prints it; a local workspace adds the job's latest MLflow metrics."""
+    """The job as az prints it, with its latest MLflow metrics when it logged any."""
     from cli.rest.job import from_rest
 
     shown = from_rest(get_body(client, name))
-    home = client.target.home if getattr(client.target, "kind", None) == "local" else None
-    if home is not None:
-        metrics = _local_metrics(home, client.workspace.workspace, name)
-        if metrics:
-            shown["metrics"] = metrics
+    metrics = latest_metrics(client, name)
+    if metrics:
+        shown["metrics"] = metrics
     return shown
 
 
-def _local_metrics(home: Path, workspace: str, name: str) -> dict:
-    # Read from the tracking store itself: the local workspace serves no REST call for metrics yet.
+def latest_metrics(client, name: str) -> dict:
+    """{metric: latest value} of the job's MLflow run, from the workspace's MLflow REST API (`runs/get`,
+    on the host its tracking URI names); {} when the job logged nothing."""
+    url = f"{client.service_url('api')}/mlflow/v1.0{client.workspace.arm_id}/api/2.0/mlflow/runs/get"
     try:
-        from cli.local.tracking.summary import latest_metrics
-    except ImportError:
+        run = (client.get(url, params={"run_id": name}, api_version="") or {}).get("run") or {}
+    except ResourceNotFoundError:  # a job that never logged has no run
         return {}
-    return latest_metrics(Path(home) / "workspaces" / workspace, name)
+    return {m["key"]: m.get("value") for m in (run.get("data") or {}).get("metrics") or () if "key" in m}
 
 
 def list_jobs(client, *, max_results: Optional[int], include_archived: bool = False, archived_only: bool = False,
@@ -155,7 +154,7 @@ def _children(client, parent: str, max_results: Optional[int]) -> Tuple[List[dic
     get_body(client, parent)
     base = history_base(client)
     try:
-        answer = client._json(client._send("GET", f"{base}/runs/{parent}/children?api-version=v1.0")) or {}
+        answer = client.get(f"{base}/runs/{parent}/children", api_version="v1.0") or {}
     except ResourceNotFoundError:
         raise MLError("this workspace's run history does not list child jobs (--parent-job-name)") from None
     names = [run.get("runId") for run in answer.get("value") or () if run.get("runId")]

@@ -14,7 +14,6 @@ import sys
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict
-from urllib.parse import urlsplit
 
 from cli.errors import JobFailedError, ResourceNotFoundError, ServiceError
 
@@ -26,30 +25,12 @@ _LEGACY_LOG = re.compile(r"^azureml-logs/70_driver_log(?:_(\d+))?\.txt$")  # job
 
 
 def history_base(client) -> str:
-    """`{history host}/history/v1.0{workspace arm id}` from the workspace's discovery document."""
-    workspace = client.get(client.workspace.arm_id) or {}
-    discovery_url = (workspace.get("properties") or {}).get("discoveryUrl")
-    if not discovery_url:
-        raise ServiceError("the workspace names no discoveryUrl; its run history cannot be reached")
-    discovery = client._json(client._send("GET", discovery_url)) or {}
-    host = (discovery.get("history") or discovery.get("api") or "").rstrip("/")
-    if not host:
-        raise ServiceError(f"the discovery document at {discovery_url} names no run-history host")
-    _trust(client, host)
-    return f"{host}/history/v1.0{client.workspace.arm_id}"
-
-
-def _trust(client, host_url: str) -> None:
-    # Run history takes the management token (GUIDE section 11); the Azure transport only sends it
-    # to the hosts it was told about. The local transport has no such list.
-    transport = getattr(client._http, "_transport", None)
-    hosts = getattr(transport, "hosts", None)
-    if isinstance(hosts, frozenset):
-        transport.hosts = hosts | {urlsplit(host_url).hostname or ""}
+    """`{history host}/history/v1.0{workspace arm id}`, the host from the workspace's discovery document."""
+    return f"{client.service_url('history')}/history/v1.0{client.workspace.arm_id}"
 
 
 def run_details(client, base: str, job: str) -> dict:
-    return client._json(client._send("GET", f"{base}/runs/{job}/details?api-version=v1.0")) or {}
+    return client.get(f"{base}/runs/{job}/details", api_version="v1.0") or {}
 
 
 @dataclass
@@ -102,9 +83,10 @@ def _prefix(name: str) -> str:
     return f"[rank {match.group(1) or 0}] "
 
 
-def poll_delays(local: bool):
-    """Seconds between polls: 0.05 s backing off to 2 s locally; the SDK's sigmoid (2 s to 60 s) on Azure."""
-    if local:
+def poll_delays(fast: bool):
+    """Seconds between polls: `fast` (an in-process service), 0.02 s backing off to 2 s; else the SDK's
+    sigmoid (2 s to 60 s), as on Azure."""
+    if fast:
         for _ in range(10):  # a short local job ends within a few dozen milliseconds of its start
             yield 0.02
         for _ in range(36):  # and many within two seconds: look every 50 ms until then
@@ -119,14 +101,14 @@ def poll_delays(local: bool):
         yield 2 + 58 / (1 + math.exp(-(elapsed - 300) / 60))
 
 
-def stream(client, job: str, *, info: Callable[[str], None], local: bool | None = None,
+def stream(client, job: str, *, info: Callable[[str], None], fast: bool | None = None,
            write: Callable[[str], None] = None, sleep: Callable[[float], None] = time.sleep) -> dict:
     """Print the job's logs until it ends; returns the final job body, raises JobFailedError if it failed."""
     from cli.rest.job import from_rest
 
     write = write or _stdout
-    if local is None:  # a local job is polled often: it may well end within a second
-        local = getattr(client.target, "kind", None) == "local"
+    if fast is None:  # a job of an in-process workspace is polled often: it may well end within a second
+        fast = client.poll_fast
     body = client.get(client.workspace.job(job)) or {}
     info(f"RunId: {job}")
     services = (body.get("properties") or {}).get("services") or {}
@@ -134,7 +116,7 @@ def stream(client, job: str, *, info: Callable[[str], None], local: bool | None 
     if studio:
         info(f"Web View: {studio}")
     base = history_base(client)
-    tail, last_status, delays = LogTail(write), None, poll_delays(local)
+    tail, last_status, delays = LogTail(write), None, poll_delays(fast)
     while True:
         details = run_details(client, base, job)
         status = details.get("status") or (body.get("properties") or {}).get("status")

@@ -3,30 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from cli.errors import UsageError
 
 
-def load(group: str, file: Optional[Path], overrides: Sequence[str] = ()):
-    """The validated Spec of `file`; its warnings go to stderr."""
-    from cli.application import current
+def load(group: str, file: Optional[Path], overrides: Sequence[str] = (), *, warn: Callable[[str], None]):
+    """The validated Spec of `file`; each warning goes, formatted, to `warn`."""
     from cli.spec.loader import load_spec
 
     spec = load_spec(file, group=group, overrides=overrides)
     for warning in spec.warnings:
-        current().warn_line(warning.format())
+        warn(warning.format())
     return spec
 
 
 def from_file_and_flags(group: str, file: Optional[Path], overrides: Sequence[str], flags: dict,
-                        required: Sequence[str] = ("name",)) -> dict:
+                        required: Sequence[str] = ("name",), *, warn: Callable[[str], None]) -> dict:
     """The spec data: the file's (if any), then every flag that was given on top.
 
     Flags are az's shortcuts for what a spec says; a flag naming a local path is taken relative to
     the working folder, as the shell user means it.
     """
-    data = load(group, file, overrides).data if file else {}
+    data = load(group, file, overrides, warn=warn).data if file else {}
     if not file and overrides:
         raise UsageError("--set needs a spec file (-f)")
     for key, value in flags.items():

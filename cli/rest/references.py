@@ -1,9 +1,16 @@
-"""Turn the references of a spec (azureml:..., compute names, local paths) into what REST bodies hold."""
+"""Turn the references of a spec (azureml:..., compute names, local paths) into what REST bodies hold.
+
+Pure: no I/O. What only the workspace knows comes in already answered: `latest` maps each
+(asset type, name) named `@latest` to its version, `uploads` maps local paths to what their upload
+produced. A resolver made without `latest` collects the labels a translation needs in `labels`
+(answering them with the placeholder version LABEL_PLACEHOLDER), so operations can ask the
+workspace for exactly those, then translate again (cli.operations.assets.translate).
+"""
 
 from __future__ import annotations
 
 import re
-from typing import Callable, Mapping
+from typing import Mapping, Optional, Set, Tuple
 
 from cli.errors import UsageError
 from cli.spec.paths import is_local_path
@@ -13,24 +20,27 @@ _WORKSPACE_ID = re.compile(
     r"^/subscriptions/(?P<sub>[^/]+)/resource[Gg]roups/(?P<rg>[^/]+)/providers/"
     r"Microsoft\.MachineLearningServices/workspaces/(?P<ws>[^/]+)$", re.IGNORECASE)
 _SHORT_DATASTORE = "azureml://datastores/"
+LABEL_PLACEHOLDER = "latest"  # what a collecting resolver puts where a label's version goes
 
 
 class ReferenceResolver:
     """Resolves references against one workspace.
 
-    `latest_version(asset_type, name)` answers `@latest` (asset_type: environments, models, data,
-    components, codes); `uploads` maps absolute local paths to what their upload produced: a datastore
-    URI for data, a code version id (ARM id or azureml:name:version) for code folders.
+    `latest[(asset_type, name)]` is the version `name@latest` stands for (asset_type: environments,
+    models, data, components, codes); with `latest` None the resolver collects the labels it meets
+    in `labels` instead. `uploads` maps absolute local paths to what their upload produced: a
+    datastore URI for data, a code version id (ARM id or azureml:name:version) for code folders.
     """
 
-    def __init__(self, workspace_arm_id: str, latest_version: Callable[[str, str], str] | None = None,
+    def __init__(self, workspace_arm_id: str, latest: Optional[Mapping[Tuple[str, str], str]] = None,
                  uploads: Mapping[str, str] | None = None):
         match = _WORKSPACE_ID.match(workspace_arm_id.rstrip("/"))
         if not match:
             raise UsageError(f"'{workspace_arm_id}' is not a workspace ARM id")
         self.workspace_id = workspace_arm_id.rstrip("/")
         self.subscription, self.resource_group, self.workspace = match["sub"], match["rg"], match["ws"]
-        self._latest = latest_version
+        self._latest = None if latest is None else dict(latest)
+        self.labels: Set[Tuple[str, str]] = set()  # (asset_type, name) of each @latest met while collecting
         self._uploads = dict(uploads or {})
 
     def asset_id(self, value: str, asset_type: str) -> str:
@@ -52,8 +62,12 @@ class ReferenceResolver:
         if label != "latest":
             raise UsageError(f"label '@{label}' of {asset_type} '{name}' is not supported; use @latest or a version")
         if self._latest is None:
-            raise UsageError(f"cannot resolve '{name}@latest' without a workspace to ask")
-        return self._latest(asset_type, name)
+            self.labels.add((asset_type, name))
+            return LABEL_PLACEHOLDER
+        try:
+            return self._latest[(asset_type, name)]
+        except KeyError:
+            raise UsageError(f"cannot resolve '{name}@latest': its version was not looked up first") from None
 
     def compute_id(self, value: str | None) -> str | None:
         """azureml:name, a bare name or an ARM id -> the compute's ARM id; none stays none."""

@@ -5,21 +5,21 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import httpx
 
 from cli.client.resources import WorkspaceId
+from tests.shared_data import shared_path
 
-# ../shared beside the repository holds the REST contract
-REST = Path(__file__).resolve().parents[3] / "shared" / "azureml-rest"
-EXAMPLES = REST / "specification/machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable/2025-12-01/examples"
-WIRE = REST / "sdk-wire-trace/wire.jsonl"
+# ../shared beside the repository holds the REST examples and the SDK wire trace; a test that reads
+# them is skipped when they are absent (shared_path).
+EXAMPLES = "azureml-rest/specification/machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable/2025-12-01/examples"
+WIRE = "azureml-rest/sdk-wire-trace/wire.jsonl"
 BASE = "https://management.azure.com"
 
 
 def example(relative: str) -> dict:
-    return json.loads((EXAMPLES / relative).read_text())
+    return json.loads(shared_path(EXAMPLES, relative).read_text())
 
 
 def example_workspace(relative: str) -> WorkspaceId:
@@ -37,7 +37,7 @@ def example_response(relative: str, status: int, **header_overrides) -> httpx.Re
 
 def wire_record(method: str, path_suffix: str, status: int) -> dict:
     """One request/response pair of the SDK wire trace."""
-    for line in WIRE.read_text().splitlines():
+    for line in shared_path(WIRE).read_text().splitlines():
         record = json.loads(line)
         if record.get("method") == method and record.get("path", "").endswith(path_suffix) and record.get("status") == status:
             return record

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from cli.client.context import (LOCAL_BASE_URL, LOCAL_SUBSCRIPTION, WorkspaceTarget, find_config, local_home,
-                                make_client, resolve_target)
+                                resolve_target)
+from cli.targets import make_client
 from cli.client.resources import WorkspaceId
 from cli.errors import ResourceNotFoundError, UsageError
 
@@ -149,6 +150,7 @@ def test_make_client_local_uses_the_local_service(tmp_path, monkeypatch):
     module = types.ModuleType("cli.local.service")
     module.LocalWorkspaceService = FakeService
     monkeypatch.setitem(sys.modules, "cli.local.service", module)
+    monkeypatch.delenv("ML_WIRE_LOG", raising=False)  # a fake service is not under the REST contract
     target = resolve_target(workspace_name="w1", env=env(tmp_path), cwd=tmp_path)
     with make_client(target) as client:
         assert client.base_url == LOCAL_BASE_URL

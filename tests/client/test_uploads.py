@@ -26,10 +26,7 @@ from cli.client.uploads import upload_code
 from cli.client.workspace_client import WorkspaceClient
 from cli.local.service import LocalWorkspaceService
 
-try:
-    from tests.contract_check import check_exchange
-except ImportError:  # the contract checker is optional
-    check_exchange = None
+from tests.contract_check import check_if_present
 
 MiB = 1 << 20
 
@@ -55,8 +52,7 @@ class WireTransport(httpx.BaseTransport):
                     raise Killed()
                 self.kill_after_blocks -= 1
         response = self.inner.handle_request(request)
-        if check_exchange is not None:
-            check_exchange(request, response)
+        check_if_present(request, response)
         with self._lock:
             self.exchanges.append((request, response))
         return response
@@ -250,19 +246,14 @@ def test_progress_bar_only_on_a_terminal_for_big_uploads(monkeypatch):
         def isatty(self):
             return True
 
-    def app(**options):
-        monkeypatch.setattr("cli.application._current", Application(**options))
-
     monkeypatch.setattr("sys.stderr", Tty())
-    app()
-    assert progress.wanted(50 * MiB) and not progress.wanted(1 * MiB)
-    app(output="tsv")
-    assert not progress.wanted(50 * MiB)
-    app(only_show_errors=True)
-    assert not progress.wanted(50 * MiB)
+    assert Application().progress
+    assert progress.wanted(50 * MiB, Application().progress) and not progress.wanted(1 * MiB, True)
+    assert not Application(output="tsv").progress
+    assert not progress.wanted(50 * MiB, Application(output="tsv").progress)
+    assert not progress.wanted(50 * MiB, Application(only_show_errors=True).progress)
     monkeypatch.setattr("sys.stderr", io.StringIO())  # not a terminal
-    app()
-    assert not progress.wanted(50 * MiB)
+    assert not progress.wanted(50 * MiB, True)
 
 
 def test_empty_folder_is_a_usage_error(tmp_path, connect):
@@ -283,7 +274,6 @@ def test_upload_with_the_bar_drawn(tmp_path, connect, service, monkeypatch):
 
     drawn = Terminal()
     monkeypatch.setattr("sys.stderr", drawn)
-    monkeypatch.setattr("cli.application._current", Application())
     client, wire = connect()
     uri = upload_data(client, folder, "bar")
     assert blob_bytes(service, uri + "/f3.bin") == bytes([3]) * (2 * MiB)

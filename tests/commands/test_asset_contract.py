@@ -46,7 +46,7 @@ def client(transport):
 
 
 def _spec(group: str, name: str) -> dict:
-    return specs.load(group, SPECS / name).data
+    return specs.load(group, SPECS / name, warn=print).data
 
 
 def test_versioned_assets(client, transport, tmp_path):
@@ -84,7 +84,7 @@ def test_versioned_assets(client, transport, tmp_path):
 def test_components(client):
     environment.create(client, {"name": "py", "version": "1", "image": "python:3.11"})
     for name in ("component_command.yml", "component_parallel.yml", "component_pipeline.yml"):
-        spec = specs.load("component", SPECS / name)
+        spec = specs.load("component", SPECS / name, warn=print)
         shown = component.create(client, spec)
         assert assets.show(client, "components", shown["name"], shown["version"]) == shown
 

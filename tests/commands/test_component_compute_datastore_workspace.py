@@ -137,4 +137,4 @@ def test_workspace_create_list_delete_keep_assets_apart(tmp_path):
     assert ml_fails(2, "workspace", "delete", "-n", "exp").startswith("ml: error: Are you sure")
     ml_ok("workspace", "delete", "-n", "exp", "--yes")
     assert ml_json("workspace", "list", "--query", "[].name") == ["local"]
-    assert ml_fails(3, "workspace", "delete", "-n", "exp", "-y").startswith("ml: error: local workspace 'exp' does not exist")
+    assert ml_fails(3, "workspace", "delete", "-n", "exp", "-y").startswith("ml: error: workspace 'exp' does not exist in resource group 'local'")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from cli.local.service import LocalWorkspaceService
-from tests.contract_check import check_exchange
+from tests.contract_check import check_if_present
 
 API_VERSION = "2025-12-01"
 WS = ("https://management.ml.invalid/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/local"
@@ -22,7 +22,7 @@ class ContractTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()
         response = self.service.handle(request)
-        check_exchange(request, response, check_request=self.check_request)
+        check_if_present(request, response, check_request=self.check_request)
         self.exchanges.append((request, response))
         return response
 

@@ -33,7 +33,7 @@ def spec_data(stem: str) -> dict:
 
 
 def resolver() -> ReferenceResolver:
-    return ReferenceResolver(fakes.WORKSPACE_ID, latest_version=lambda kind, name: fakes.LATEST[(kind, name)],
+    return ReferenceResolver(fakes.WORKSPACE_ID, latest=fakes.LATEST,
                              uploads=fakes.uploads_by_absolute_path())
 
 

@@ -93,3 +93,20 @@ def test_set_key_path_and_value_together_are_bounded():
 @pytest.mark.parametrize("raw", ["echo {a", "python train.py --x [1", "a: b: c"])
 def test_set_values_that_are_not_yaml_stay_text(raw):
     assert parse_override(f"command={raw}") == (("command",), raw)
+
+
+def test_a_resolver_without_versions_collects_the_labels_instead_of_asking():
+    """cli/rest is pure: `@latest` is answered from a mapping, and a collecting pass lists what to look up."""
+    from cli.errors import UsageError
+    from cli.rest.references import LABEL_PLACEHOLDER, ReferenceResolver
+
+    ws = "/subscriptions/s/resourceGroups/g/providers/Microsoft.MachineLearningServices/workspaces/w"
+    probe = ReferenceResolver(ws)
+    assert probe.asset_id("azureml:env@latest", "environments") == f"{ws}/environments/env/versions/{LABEL_PLACEHOLDER}"
+    probe.asset_id("azureml:m@latest", "models")
+    assert probe.labels == {("environments", "env"), ("models", "m")}
+    answered = ReferenceResolver(ws, {("environments", "env"): "7"})
+    assert answered.asset_id("azureml:env@latest", "environments") == f"{ws}/environments/env/versions/7"
+    assert answered.labels == set()
+    with pytest.raises(UsageError, match="was not looked up first"):
+        answered.asset_id("azureml:m@latest", "models")

@@ -43,6 +43,11 @@ class AzureTransport(httpx.HTTPTransport):
             record(log_path, request, response, "Azure")
         return response
 
+    def trust(self, host: str) -> None:
+        """Send the token to `host` too: run history and MLflow take the management token."""
+        if host:
+            self.hosts = self.hosts | {host.lower()}
+
     def wants_token(self, url: httpx.URL) -> bool:
         return url.host.lower() in self.hosts and "sig" not in url.params
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from cli.local import ids
-from cli.local.http import Call, json_response, not_found
+from cli.local.http import ApiError, Call, json_response, not_found
 from cli.local.router import WS
 
 
@@ -64,5 +64,26 @@ def details(call: Call):
     return json_response(200, body)
 
 
+def mlflow_run(call: Call):
+    """MLflow's `runs/get` on the workspace's tracking URI (`mlFlowTrackingUri`, as azureml-mlflow
+    calls it on Azure): the run of a job (run id = job name) with its latest metrics and params."""
+    from cli.local.tracking.errors import TrackingError
+    from cli.local.tracking.store import TrackingStore
+
+    run_id = call.query.get("run_id") or call.query.get("run_uuid")
+    if not run_id:
+        raise ApiError(400, "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'run_id'.")
+    if not (call.service.root / "tracking.db").is_file():  # nothing ever logged: do not create the store
+        raise ApiError(404, "RESOURCE_DOES_NOT_EXIST", f"Run with id={run_id} not found")
+    store = TrackingStore(call.service.root)
+    try:
+        return json_response(200, {"run": store.get_run(run_id)})
+    except TrackingError as error:
+        raise ApiError(error.status, error.code, error.message) from None
+    finally:
+        store.close()
+
+
 def register(router) -> None:
     router.add(ids.API_HOST, "GET", "/history/v1.0" + WS + "/runs/{runId}/details", details)
+    router.add(ids.API_HOST, "GET", "/mlflow/v1.0" + WS + "/api/2.0/mlflow/runs/get", mlflow_run)
