@@ -11,7 +11,8 @@ Layers (each may import only those below it; tests/test_layers.py checks every i
                    are resolved by operations before translation)
     client         one REST client (public calls only) -> transports; never imports cli.local
     local          the embedded workspace, reached only through LocalTransport (cli.targets)
-    errors         the exception tree, importable from every layer
+    errors, names, redact   the exception tree, Azure's naming rules, secret masking: pure,
+                   importable from every layer
 """
 
 import sys as _sys

@@ -185,7 +185,7 @@ def _internal_error(app: Application, exc: Exception) -> None:
     import tempfile
     import traceback
 
-    from cli.client.redact import redact
+    from cli.redact import redact
 
     text = redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))  # a log to share
     if app.debug:

@@ -26,10 +26,14 @@ ALLOWED = {
     "cli.validation_run": {"cli.spec"},
     "cli.output": set(),
     "cli.errors": set(),
+    "cli.names": set(),
+    "cli.redact": set(),
     "cli.client": set(),
     # The local workspace answers REST; its runner talks to it through the same LocalTransport.
     "cli.local": {"cli.rest", "cli.spec", "cli.client.transports.local"},
 }
+# Importable from every layer: the exception tree, Azure's naming rules and secret masking (pure).
+FOUNDATIONS = ("cli.errors", "cli.names", "cli.redact")
 # Translation is pure: nothing that reaches a network, a database or another process.
 IMPURE = {"httpx", "socket", "sqlite3", "subprocess", "urllib.request", "http.client", "requests", "azure"}
 
@@ -71,7 +75,7 @@ def test_every_layer_imports_only_what_it_may():
         allowed = ALLOWED.get(layer)
         assert allowed is not None, f"{name}: a new layer; add it to ALLOWED and to the rules in cli/__init__.py"
         for line, imported in _imports(tree):
-            if not imported.startswith("cli.") or _layer(imported) in (layer, "cli.errors"):
+            if not imported.startswith("cli.") or _layer(imported) in (layer, *FOUNDATIONS):
                 continue
             if imported == "cli.__version__" or any(imported == a or imported.startswith(a + ".") for a in allowed):
                 continue

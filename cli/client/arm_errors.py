@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Optional, Tuple
 
-from cli.client.redact import redact
+from cli.redact import redact
 from cli.errors import AuthenticationError, ConflictError, MLError, ResourceNotFoundError, ServiceError
 
 _AUTH_HINT = ("sign in with `az login` (or set AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET) "

@@ -3,7 +3,7 @@
 Set ML_WIRE_LOG=/path/to/file to append each request and response the workspace client makes
 (method, URL, the headers that matter, JSON bodies). It is how the test suite checks every
 exchange against the REST contract, and a way to see exactly what `ml` sends. Secrets are masked by
-the one list in cli.client.redact (bodies field by field, so each line stays the same JSON shape),
+the one list in cli.redact (bodies field by field, so each line stays the same JSON shape),
 and the file is created 0600: it is safe to keep, for the local workspace and for Azure alike.
 """
 
@@ -15,7 +15,7 @@ import threading
 
 import httpx
 
-from cli.client.redact import redact, redact_json
+from cli.redact import redact, redact_json
 
 _HEADERS = ("content-type", "x-ms-client-request-id", "x-ms-request-id", "location", "azure-asyncoperation",
             "retry-after", "x-ms-blob-type", "x-ms-error-code")

@@ -15,7 +15,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from cli import __version__
 from cli.client import lro
 from cli.client.arm_errors import error_from_response
-from cli.client.redact import redact
+from cli.redact import redact
 from cli.client.resources import API_VERSION, WorkspaceId
 from cli.client.retry import IDEMPOTENT_METHODS, MAX_RETRIES, delay_for, should_retry_status
 from cli.errors import AuthenticationError, ConflictError, ResourceNotFoundError, ServiceError, UsageError

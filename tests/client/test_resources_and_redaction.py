@@ -1,6 +1,6 @@
 import pytest
 
-from cli.client.redact import redact
+from cli.redact import redact
 from cli.client.resources import API_VERSION, WorkspaceId, parse_arm_id
 from cli.errors import UsageError
 

@@ -16,7 +16,7 @@ import httpx
 import pytest
 import yaml
 
-from cli.client.redact import MASK, redact, redact_json
+from cli.redact import MASK, redact, redact_json
 from cli.client.transports.local import LocalTransport
 from cli.local.runner.job_env import filtered
 from cli.local.service import LocalWorkspaceService

@@ -35,7 +35,7 @@ class AzureTransport(httpx.HTTPTransport):
         from cli.client.wire_log import wire_log_path
 
         log_path = wire_log_path()
-        if log_path:  # ML_WIRE_LOG: secrets masked (cli.client.redact); downloads stay streamed
+        if log_path:  # ML_WIRE_LOG: secrets masked (cli.redact); downloads stay streamed
             from cli.client.wire_log import record
 
             if "json" in response.headers.get("content-type", ""):
