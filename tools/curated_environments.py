@@ -1,6 +1,7 @@
 """Copy the published definitions of Azure ML's curated environments into the package.
 
-    python tools/curated_environments.py [SOURCE]   (default: ../shared/curated-environments)
+    python tools/curated_environments.py [SOURCE] [--target DIR]
+    (defaults: ../shared/curated-environments, cli/local/environments/curated)
 
 Writes cli/local/environments/curated/: index.json (name -> Python version from the spec's tags,
 description, source folder) and, per environment, what a local build reads: the Dockerfile reduced to
@@ -70,24 +71,28 @@ def copy_one(folder: Path, target: Path) -> tuple[str, dict]:
 
 
 def main(argv: list[str]) -> int:
+    target = TARGET
+    if "--target" in argv:
+        at = argv.index("--target")
+        target, argv = Path(argv[at + 1]), argv[:at] + argv[at + 2:]
     source = Path(argv[0]) if argv else REPO.parent / "shared" / "curated-environments"
     if not (source / "SOURCES.tsv").is_file():
         print(f"{source} does not hold the curated environments (no SOURCES.tsv)", file=sys.stderr)
         return 2
-    shutil.rmtree(TARGET, ignore_errors=True)
-    TARGET.mkdir(parents=True)
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
     index = {}
     for folder in sorted(p for p in source.iterdir() if (p / "asset.yaml").is_file()):
-        name, entry = copy_one(folder, TARGET)
+        name, entry = copy_one(folder, target)
         index[name] = entry
     readme = (source / "README.md").read_text()
     commit = re.search(r"commit ([0-9a-f]{40})", readme)
-    (TARGET / "index.json").write_text(json.dumps(
+    (target / "index.json").write_text(json.dumps(
         {"source": "https://github.com/Azure/azureml-assets", "commit": commit.group(1) if commit else None,
          "environments": index}, indent=1, sort_keys=True) + "\n")
-    shutil.copy(source / "LICENSE.txt", TARGET / "LICENSE.txt")
-    size = sum(p.stat().st_size for p in TARGET.rglob("*") if p.is_file())
-    print(f"{len(index)} curated environments, {size // 1024} KiB, in {TARGET.relative_to(REPO)}")
+    shutil.copy(source / "LICENSE.txt", target / "LICENSE.txt")
+    size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
+    print(f"{len(index)} curated environments, {size // 1024} KiB, in {target}")
     return 0
 
 

@@ -8,5 +8,6 @@ from tests.conftest import prebuild_environment
 
 
 @pytest.fixture(scope="session", autouse=True)
-def curated_sklearn(job_environments):
-    prebuild_environment(job_environments, "sklearn-1.5")
+def curated_sklearn(request, job_environments):
+    if any(item.module.__name__.rsplit(".", 1)[-1].startswith("test_job") for item in request.session.items):
+        prebuild_environment(job_environments, "sklearn-1.5")

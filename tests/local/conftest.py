@@ -12,9 +12,10 @@ from tests.conftest import prebuild_environment
 
 
 @pytest.fixture(scope="session", autouse=True)
-def curated_sklearn(job_environments):
+def curated_sklearn(request, job_environments):
     """The job specs run on AzureML-sklearn-1.5: built once, before any test waits on a job."""
-    prebuild_environment(job_environments, "sklearn-1.5")
+    if any("jobs" in item.fixturenames for item in request.session.items):
+        prebuild_environment(job_environments, "sklearn-1.5")
 
 
 @pytest.fixture
