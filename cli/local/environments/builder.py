@@ -22,16 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from cli.local.environments import pythons
 from cli.local.environments.definition import Definition, requirement_name
 
 READY = "ml-ready.json"
 HTTP_TIMEOUT_SECONDS = "20"  # per request; uv's default (30 s) times 3 retries is a long hang offline
 HTTP_RETRIES = "1"
 MAX_ATTEMPTS = 6  # relaxing pins, dropping unknown conda names: each retry resolves again
-NETWORK = re.compile(r"(dns error|failed to lookup address|Could not connect|Connection refused|error sending request"
+NETWORK = (r"(dns error|failed to lookup address|Could not connect|Connection refused|error sending request"
                      r"|operation timed out|timed out|Network is unreachable|Failed to fetch|NewConnectionError"
-                     r"|Temporary failure in name resolution|No route to host)", re.I)
+                     r"|Temporary failure in name resolution|No route to host)")  # compiled when a build fails
 
 
 class BuildError(Exception):
@@ -104,6 +103,8 @@ def ensure(definition: Definition, root: Path, progress: Callable[[str], None]) 
 
 def _build(definition: Definition, venv: Path, progress: Callable[[str], None]) -> tuple[str, list[str]]:
     """Creates and fills the venv; (its Python version, notices about what differs from the definition)."""
+    from cli.local.environments import pythons  # only a build looks for interpreters
+
     interpreter, warning = pythons.choose(definition.python)
     notices = [warning] if warning else []
     installer = Installer.pick()
@@ -163,7 +164,7 @@ def _failure(definition: Definition, venv: Path, output: str, code: int) -> Buil
     failed = venv.with_name(f"{venv.name}.failed.log")
     shutil.copy(venv / "build.log", failed)
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    network = next((line for line in lines if NETWORK.search(line)), None)
+    network = next((line for line in lines if re.search(NETWORK, line, re.I)), None)
     if network:
         return BuildError(f"building environment {definition.label} needs packages that could not be fetched"
                           f" (offline?): {network[:300]}", failed)
@@ -192,11 +193,11 @@ class Installer:
         env.pop("VIRTUAL_ENV", None)
         return env
 
-    def create(self, venv: Path, interpreter: pythons.Interpreter, log) -> None:
+    def create(self, venv: Path, interpreter, log) -> None:
         """A venv with pip in it, as every Azure ML environment has (a job may `pip install`)."""
         command = [self.binary, "venv", "--quiet", "--allow-existing", "--python", str(interpreter.path), str(venv)]
         code, output = _run([*command, "--seed"], log, self.environment())
-        if code != 0 and NETWORK.search(output):  # offline with no pip in uv's cache: the interpreter's own
+        if code != 0 and re.search(NETWORK, output, re.I):  # offline, no pip in uv's cache: the interpreter's own
             code, output = _run(command, log, self.environment())
             if code == 0:
                 code, output = _run([str(venv / "bin" / "python"), "-m", "ensurepip", "--default-pip"], log,
@@ -225,7 +226,7 @@ class Installer:
 class PipInstaller(Installer):
     name = "pip"
 
-    def create(self, venv: Path, interpreter: pythons.Interpreter, log) -> None:
+    def create(self, venv: Path, interpreter, log) -> None:
         code, output = _run([str(interpreter.path), "-m", "venv", str(venv)], log, dict(os.environ))
         if code != 0:
             raise BuildError(f"creating a venv of Python {interpreter.label} failed: {output.strip()[-300:]}")

@@ -20,15 +20,16 @@ CONDA_TO_PYPI = {
     "arrow-cpp": "pyarrow", "py-spy": "py-spy", "scikit-learn": "scikit-learn", "python-dateutil": "python-dateutil",
 }
 # Conda packages that are system libraries or toolchains, not Python packages: nothing on PyPI to install.
-CONDA_ONLY = re.compile(
-    r"^(python|pip|cudatoolkit|cudnn|cuda(-.*)?|nccl|mkl|mkl-include|mkl-devel|intel-openmp|blas|libblas|"
-    r"liblapack|openblas|openmpi|mpich|gcc|gxx|gcc_linux-64|gxx_linux-64|cxx-compiler|c-compiler|make|git|"
-    r"nodejs|openjdk|tbb|libgcc|libgcc-ng|libstdcxx-ng|libgomp|ld_impl_linux-64|_libgcc_mutex|_openmp_mutex|"
-    r"ca-certificates|openssl|ncurses|readline|sqlite|tk|xz|zlib|libffi|bzip2|conda|mamba|magma(-.*)?|"
-    r"lib[a-z0-9_.+-]*|r-[a-z0-9_.-]+|r-base|r|cmake|ninja|pkg-config)$")
+# (Sets, not one big regex: this module is imported by every job's runner.)
+CONDA_ONLY = frozenset((
+    "python", "pip", "cudatoolkit", "cudnn", "nccl", "mkl", "mkl-include", "mkl-devel", "intel-openmp", "blas",
+    "openblas", "openmpi", "mpich", "gcc", "gxx", "gcc_linux-64", "gxx_linux-64", "cxx-compiler", "c-compiler",
+    "make", "git", "nodejs", "openjdk", "tbb", "ca-certificates", "openssl", "ncurses", "readline", "sqlite", "tk",
+    "xz", "zlib", "bzip2", "conda", "mamba", "r", "r-base", "cmake", "ninja", "pkg-config", "ld_impl_linux-64"))
+CONDA_ONLY_PREFIXES = ("lib", "cuda", "r-", "_", "magma")
 # Packages that only talk to Azure ML's own services: nothing to do in a local run. azureml-mlflow's
 # one local use, MLflow itself, is kept through mlflow-skinny (the runner points it at the job's server).
-AZURE_ONLY = re.compile(r"^(azureml-.*|azure-ml-component|azureml)$")
+AZURE_ONLY = ("azureml-", "azure-ml-component")  # name prefixes
 AZURE_MLFLOW_STANDIN = "mlflow-skinny"
 INDEX_OPTIONS = {"--index-url", "-i", "--extra-index-url", "--find-links", "-f", "--no-index", "--pre",
                  "--trusted-host", "--prefer-binary", "--only-binary", "--no-binary"}  # kept in requirements.txt
@@ -73,7 +74,7 @@ class Definition:
         if name is None:
             self.notices.append(f"not installed locally (a local path or option): {line}")
             return
-        if AZURE_ONLY.match(name):
+        if name.startswith(AZURE_ONLY) or name == "azureml":
             self.skipped_azure.append(name)
             if name == "azureml-mlflow":
                 self._put(AZURE_MLFLOW_STANDIN, AZURE_MLFLOW_STANDIN)
@@ -91,7 +92,7 @@ class Definition:
             wanted = re.search(r"(\d+\.\d+)", version)
             self.python = wanted.group(1) if wanted else self.python
             return
-        if CONDA_ONLY.match(name) and name not in CONDA_TO_PYPI:
+        if (name in CONDA_ONLY or name.startswith(CONDA_ONLY_PREFIXES)) and name not in CONDA_TO_PYPI:
             if name != "pip":
                 self.unmapped_conda.append(name)
             return
