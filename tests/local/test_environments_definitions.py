@@ -131,5 +131,8 @@ def test_shipped_definitions_match_the_shared_source(tmp_path):
     made = subprocess.run([sys.executable, str(REPO / "tools" / "curated_environments.py"), str(source),
                            "--target", str(fresh)], capture_output=True, text=True)
     assert made.returncode == 0, made.stderr
-    files = lambda root: {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}  # noqa: E731
-    assert files(fresh) == files(curated.FOLDER)
+    assert _files(fresh) == _files(curated.FOLDER)
+
+
+def _files(root) -> dict:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
