@@ -12,11 +12,25 @@ import pytest
 from tests.shared_data import REPO, SHARED, shared_path  # noqa: F401 (tests import them from here)
 
 
+@pytest.fixture(scope="session")
+def job_environments(tmp_path_factory) -> Path:
+    """Built job venvs, shared by the whole session (content-addressed and immutable once built)."""
+    return tmp_path_factory.mktemp("job-environments")
+
+
+def prebuild_environment(root: Path, curated_name: str) -> None:
+    """Builds a curated environment before the tests whose jobs use it start their clocks."""
+    from cli.local.environments import builder, curated
+
+    builder.ensure(curated.definition(curated_name), root, lambda line: print(line, file=sys.stderr))
+
+
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory, monkeypatch):
-    """Every test gets its own ML_HOME and a plain, colourless terminal."""
+def isolated_home(tmp_path_factory, monkeypatch, job_environments):
+    """Every test gets its own ML_HOME and a plain, colourless terminal; job venvs are shared."""
     home = tmp_path_factory.mktemp("ml-home")
     monkeypatch.setenv("ML_HOME", str(home))
+    monkeypatch.setenv("ML_ENVIRONMENTS_DIR", str(job_environments))
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "100")
     for name in ("ML_WORKSPACE", "ML_RESOURCE_GROUP", "ML_SUBSCRIPTION", "AZURE_DEFAULTS_GROUP", "AZURE_DEFAULTS_WORKSPACE"):

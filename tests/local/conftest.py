@@ -8,6 +8,14 @@ import pytest
 
 from cli.local.service import LocalWorkspaceService
 from local_wire import ContractTransport
+from tests.conftest import prebuild_environment
+
+
+@pytest.fixture(scope="session", autouse=True)
+def curated_sklearn(request, job_environments):
+    """The job specs run on AzureML-sklearn-1.5: built once, before any test waits on a job."""
+    if any("jobs" in item.fixturenames for item in request.session.items):
+        prebuild_environment(job_environments, "sklearn-1.5")
 
 
 @pytest.fixture

@@ -153,7 +153,7 @@ class Runner:
             env[f"AZURE_ML_OUTPUT_{name}"] = env[f"AZUREML_PARAMETER_{name}"] = path
         command = binding.bind(props["command"], literals, paths)
         self.check_cancel()
-        python = environment.prepare(self.service, props.get("environmentId"), self.home)
+        python = environment.prepare(self.service, props.get("environmentId"), self.home, progress=self.notice)
         if python.build_log:
             shutil.copy(python.build_log, self.folder.system_logs / "environment_build.log")
         self.check_cancel()
@@ -167,6 +167,12 @@ class Runner:
         write_info(self.folder, groups=launch.groups(self.processes))  # recorded before anyone sees Running
         self.status("Running", StartTimeUtc=utcnow())
         return self.wait(props, plans)
+
+    def notice(self, line: str) -> None:
+        """A line for the job's log (and the runner's) before the command starts: environment builds."""
+        log(line)
+        with open(self.folder.user_logs / "std_log.txt", "ab") as job_log:
+            job_log.write(f"[ml] {line}\n".encode())
 
     def copy_snapshot(self, code_id: str | None) -> None:
         snapshot = self.folder.snapshot
