@@ -30,7 +30,6 @@ CURATED_PREFIX = "AzureML-"  # curated environments: the service expands their s
 MUTABLE = ("description", "display_name", "tags")
 TERMINAL = ("Completed", "Failed", "Canceled", "NotResponding", "Paused")
 DEFAULT_OUTPUT = "default"  # the SDK's name for a job's artifacts and logs
-ARTIFACT_FOLDERS = ("user_logs", "system_logs", "logs", "outputs", "artifacts")
 
 
 def generate_name(rng: random.Random = random) -> str:
@@ -276,11 +275,12 @@ def _download_artifacts(client, job: str, default: Optional[dict], destination: 
     from cli.operations.uploading import default_datastore
 
     written: List[Path] = []
-    # Azure keeps them in workspaceartifactstore; a workspace without one, in its default datastore.
+    # The whole run folder, as the SDK's download of the default output: user_logs/, system_logs/,
+    # outputs/, logs/ and MLflow artifacts at its root. Azure keeps it in workspaceartifactstore; a
+    # workspace without one, in its default datastore.
     for datastore in ("workspaceartifactstore", default_datastore(client).get("name", "workspaceblobstore")):
-        base = f"azureml://datastores/{datastore}/paths/ExperimentRun/dcid.{job}"
-        for folder in ARTIFACT_FOLDERS:
-            written += _download_folder(client, f"{base}/{folder}", destination / folder)
+        written = _download_folder(client, f"azureml://datastores/{datastore}/paths/ExperimentRun/dcid.{job}",
+                                   destination)
         if written:
             return written
     from cli.operations.job_stream import history_base, run_details
