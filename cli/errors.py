@@ -8,7 +8,8 @@
     ├── AuthenticationError      6  no credential, or the service refused it
     ├── ServiceError             7  the workspace answered with an error we cannot map
     ├── JobFailedError           8  a streamed job ended Failed or Canceled
-    └── LocalWorkspaceError      9  the local workspace store is unreadable or of a newer schema
+    ├── LocalWorkspaceError      9  the local workspace store is unreadable or of a newer schema
+    └── NotSupportedError       10  a valid spec asks for what ml does not do (yet): automl, spark ... jobs
     KeyboardInterrupt          130  Ctrl-C
 
 Foreign exceptions (OSError, httpx, sqlite3, yaml) are translated at one boundary each;
@@ -79,6 +80,12 @@ class LocalWorkspaceError(MLError):
     exit_code = 9
 
 
+class NotSupportedError(MLError):
+    """The spec is valid (az would take it) but ml cannot carry it out; not the user's mistake."""
+
+    exit_code = 10
+
+
 EXIT_CODES = {
     0: "success",
     1: "error (MLError)",
@@ -90,5 +97,6 @@ EXIT_CODES = {
     7: "service error",
     8: "job failed or canceled (--stream, job stream)",
     9: "local workspace store unreadable",
+    10: "not supported by ml (a valid spec of a kind ml does not run, e.g. automl or spark jobs)",
     130: "interrupted (Ctrl-C)",
 }

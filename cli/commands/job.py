@@ -42,7 +42,7 @@ def _load(file: Path, overrides, skip_validation: bool) -> dict:
     from cli.operations import specs
 
     if not skip_validation:
-        return specs.load("job", file, overrides).data
+        return specs.load("job", file, overrides).resolved()  # a `file:` environment inlined
     from cli.application import current
     from cli.errors import SpecInvalidError
     from cli.spec.loader import check_spec
@@ -52,7 +52,7 @@ def _load(file: Path, overrides, skip_validation: bool) -> dict:
         raise SpecInvalidError(diagnostics)
     for diagnostic in diagnostics:  # --skip-validation: reported, not fatal
         current().warn_line(diagnostic.format())
-    return spec.data
+    return spec.resolved()
 
 
 @app.command("create", help="Create a job from a spec: local code and inputs are uploaded first.")

@@ -108,7 +108,10 @@ class DataResolver:
         else:
             record = store.get(ref) if _ASSET_ID.search(ref) else None
         if record is None:
-            raise JobError(f"asset '{ref}' was not found in this workspace")
+            match = _ASSET_ID.search(ref)
+            name, version = (match["name"], match["version"]) if match else ref.partition(":")[::2]
+            raise JobError(f"data asset or model '{name}' version {version} does not exist in this workspace;"
+                           f" ml data list and ml model list show the ones there are")
         props = record.body["properties"]
         uri = props.get("dataUri") or props.get("modelUri")
         if not uri:
