@@ -69,7 +69,7 @@ def create(client, spec: dict, *, name: Optional[str] = None) -> dict:
     uploads = _upload_local(client, spec)
     refs = JobReferences(client.workspace.arm_id, lambda kind, n: latest_version(client, kind, n), uploads)
     body = rest.to_rest(spec, refs)
-    return rest.from_rest(client.put(client.workspace.job(spec["name"]), body) or {})
+    return shown_job(client.put(client.workspace.job(spec["name"]), body) or {})
 
 
 def _check_compute(client, compute: Optional[str]) -> None:
@@ -104,6 +104,19 @@ def _upload_local(client, spec: dict) -> dict:
 # ---- reads
 
 
+def shown_job(body: dict) -> dict:
+    """The job as `show` prints it, a SAS in an input or output URL masked (the stored body keeps it)."""
+    from cli.client.redact import redact
+    from cli.rest.job import from_rest
+
+    shown = from_rest(body)
+    for ports in (shown.get("inputs"), shown.get("outputs")):
+        for port in (ports or {}).values():
+            if isinstance(port, dict) and isinstance(port.get("path"), str):
+                port["path"] = redact(port["path"])
+    return shown
+
+
 def get_body(client, name: str) -> dict:
     try:
         return client.get(client.workspace.job(name)) or {}
@@ -114,9 +127,7 @@ def get_body(client, name: str) -> dict:
 
 def show(client, name: str) -> dict:
     """The job as az prints it; a local workspace adds the job's latest MLflow metrics."""
-    from cli.rest.job import from_rest
-
-    shown = from_rest(get_body(client, name))
+    shown = shown_job(get_body(client, name))
     home = client.target.home if getattr(client.target, "kind", None) == "local" else None
     if home is not None:
         metrics = _local_metrics(home, client.workspace.workspace, name)
@@ -138,13 +149,12 @@ def list_jobs(client, *, max_results: Optional[int], include_archived: bool = Fa
               parent: Optional[str] = None) -> Tuple[List[dict], bool]:
     """(jobs newest first, whether more were left out by max_results)."""
     from cli.operations.assets import list_view
-    from cli.rest.job import from_rest
 
     if parent:
         return _children(client, parent, max_results)
     params = {"listViewType": list_view(include_archived, archived_only)}
     limit = None if max_results is None else max_results + 1  # one more tells whether we capped
-    items = [from_rest(item) for item in client.list(client.workspace.job(), params, max_results=limit)]
+    items = [shown_job(item) for item in client.list(client.workspace.job(), params, max_results=limit)]
     capped = max_results is not None and len(items) > max_results
     return items[:max_results] if capped else items, capped
 
@@ -152,7 +162,6 @@ def list_jobs(client, *, max_results: Optional[int], include_archived: bool = Fa
 def _children(client, parent: str, max_results: Optional[int]) -> Tuple[List[dict], bool]:
     """Child jobs come from run history, as in the SDK (`get_run_children`)."""
     from cli.operations.job_stream import history_base
-    from cli.rest.job import from_rest
 
     get_body(client, parent)
     base = history_base(client)
@@ -163,7 +172,7 @@ def _children(client, parent: str, max_results: Optional[int]) -> Tuple[List[dic
     names = [run.get("runId") for run in answer.get("value") or () if run.get("runId")]
     capped = max_results is not None and len(names) > max_results
     names = names[:max_results] if capped else names
-    return [from_rest(get_body(client, child)) for child in names], capped
+    return [shown_job(get_body(client, child)) for child in names], capped
 
 
 # ---- writes
@@ -175,11 +184,9 @@ def cancel(client, name: str, *, wait: bool = True) -> None:
 
 
 def set_archived(client, name: str, archived: bool) -> dict:
-    from cli.rest.job import from_rest
-
     body = get_body(client, name)
     body["properties"] = {**(body.get("properties") or {}), "isArchived": archived}
-    return from_rest(client.put(client.workspace.job(name), _writable(body)) or {})
+    return shown_job(client.put(client.workspace.job(name), _writable(body)) or {})
 
 
 def update(client, name: str, overrides: Iterable[str]) -> dict:
@@ -196,7 +203,7 @@ def update(client, name: str, overrides: Iterable[str]) -> dict:
     props.update(description=after.get("description"), displayName=after.get("display_name"),
                  tags=string_values(after.get("tags")))
     body["properties"] = {k: v for k, v in props.items() if v is not None}
-    return from_rest(client.put(client.workspace.job(name), _writable(body)) or {})
+    return shown_job(client.put(client.workspace.job(name), _writable(body)) or {})
 
 
 def _writable(body: dict) -> dict:
