@@ -86,13 +86,14 @@ def _check_compute(client, compute: Optional[str]) -> None:
 
 
 def _upload_local(client, spec: dict) -> dict:
-    """{local path: what the body names}: the code version id, and datastore URIs of local inputs."""
+    """{local path: what the body names}: datastore URIs of local inputs; local code is uploaded and
+    `spec["code"]` becomes its version id (so an input of the same folder is uploaded on its own)."""
     from cli.client.datastore_upload import upload_to_datastore
     from cli.client.uploads import upload_code
 
     uploads = {}
     if isinstance(spec.get("code"), str) and is_local_path(spec["code"]):
-        uploads[spec["code"]] = upload_code(client, spec["code"])
+        spec["code"] = upload_code(client, spec["code"])
     for value in (spec.get("inputs") or {}).values():
         path = value.get("path") if isinstance(value, dict) else None
         if isinstance(path, str) and is_local_path(path) and path not in uploads:
