@@ -207,3 +207,21 @@ def test_an_unsupported_job_type_exits_10():
     assert result.returncode == 10
     assert result.stderr == ("ml: error: 'automl' jobs are not supported by ml yet (it runs command jobs)\n"
                              "hint: az ml job create runs them on Azure\n")
+
+
+def test_a_path_without_type_is_a_uri_folder_given_by_its_mode(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "rows.csv").write_text("a\n1\n")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "mode.py").write_text(MODE)
+    command = ("python mode.py copy ${{inputs.copy}} && python mode.py mounted ${{inputs.mounted}}"
+               " && cat ${{inputs.copy}}/rows.csv && echo more > ${{inputs.copy}}/more.csv")
+    spec = job_file(tmp_path, command, inputs={"copy": {"path": "./data", "mode": "download"},
+                                               "mounted": {"path": "./data"}})
+    result = run_ml("job", "create", "-f", str(spec), "--stream", "--query", "inputs", "-o", "json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "copy 0o7" in result.stdout and "mounted 0o555" in result.stdout  # a writable copy; a read-only one
+    inputs = json.loads(result.stdout[result.stdout.index("{"):])
+    assert inputs["copy"]["type"] == inputs["mounted"]["type"] == "uri_folder"
+    assert inputs["copy"]["mode"] == "download"
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["rows.csv"]  # the user's folder is untouched
