@@ -40,9 +40,10 @@ def _follow(client, name: str):
 
 def _load(file: Path, overrides, skip_validation: bool) -> dict:
     from cli.operations import specs
+    from cli.operations.environment_files import inline_file_environments
 
     if not skip_validation:
-        return specs.load("job", file, overrides).resolved()  # a `file:` environment inlined
+        return inline_file_environments(specs.load("job", file, overrides)).data
     from cli.application import current
     from cli.errors import SpecInvalidError
     from cli.spec.loader import check_spec
@@ -52,7 +53,7 @@ def _load(file: Path, overrides, skip_validation: bool) -> dict:
         raise SpecInvalidError(diagnostics)
     for diagnostic in diagnostics:  # --skip-validation: reported, not fatal
         current().warn_line(diagnostic.format())
-    return spec.resolved()
+    return inline_file_environments(spec).data
 
 
 @app.command("create", help="Create a job from a spec: local code and inputs are uploaded first.")

@@ -18,15 +18,10 @@ ANONYMOUS_NAME = "azureml_anonymous"  # the SDK's name for components defined in
 
 def create(client, spec) -> dict:
     """Create the component of a loaded Spec, with `spec.data` as amended by the verb's flags."""
-    return assets.translator("components").from_rest(_create(client, _with_environment(client, spec), _included(spec),
-                                                             top=True))
+    from cli.operations.environment_files import inline_file_environments
 
-
-def _with_environment(client, spec) -> dict:
-    """The spec's data with its `file:` environment inlined, or registered when it has a name."""
-    from cli.operations.environment import resolve_included
-
-    return resolve_included(client, spec.data, spec.included.get(("environment",)))
+    inline_file_environments(spec)  # `environment: file:...`, here and in step components
+    return assets.translator("components").from_rest(_create(client, spec.data, _included(spec), top=True))
 
 
 def _included(spec) -> dict:
@@ -42,7 +37,7 @@ def _create(client, data: dict, included: dict, *, top: bool = False) -> dict:
         for step, node in (data.get("jobs") or {}).items():
             if step in included:
                 child = included[step]
-                node["component"] = _reference(_create(client, _with_environment(client, child), _included(child)))
+                node["component"] = _reference(_create(client, child.data, _included(child)))
             elif isinstance(node, dict) and isinstance(node.get("component"), dict):
                 inline = {"name": ANONYMOUS_NAME, **node["component"]}
                 node["component"] = _reference(_create(client, inline, {}))

@@ -32,34 +32,3 @@ def create(client, spec: dict, datastore: Optional[str] = None) -> dict:
     build = spec.get("build") or {}
     uploads = upload_local_path(client, spec, "environments", build.get("path"), datastore)
     return assets.create(client, "environments", spec, uploads)
-
-
-def register_named(client, environment: dict) -> str:
-    """`azureml:<name>:<version>` of a job's or component's environment given with a name (from a
-    `file:` spec): registered as the SDK does (`_try_update_latest_version`): its version when it gives
-    one, else the latest version when that has the same content, else the next version."""
-    from cli.errors import ConflictError, ResourceNotFoundError
-
-    spec = {k: v for k, v in environment.items() if k != "$schema"}
-    name = spec["name"]
-    if spec.get("version") is None:
-        try:
-            latest = assets.latest_version(client, "environments", name)
-        except ResourceNotFoundError:
-            latest = None
-        if latest is not None:
-            try:
-                return f"azureml:{name}:{create(client, {**spec, 'version': latest})['version']}"
-            except ConflictError:
-                pass  # the latest version holds other content: a new version, as the SDK makes
-    return f"azureml:{name}:{create(client, spec)['version']}"
-
-
-def resolve_included(client, data: dict, included=None) -> dict:
-    """`data` with an environment loaded from a `file:` spec (`included`, a Spec) inlined, and a
-    named inline environment registered and referenced; an unnamed one stays inline (anonymous)."""
-    environment = included.resolved() if included is not None else data.get("environment")
-    if isinstance(environment, dict):
-        environment = {k: v for k, v in environment.items() if k != "$schema"}
-        data = {**data, "environment": register_named(client, environment) if environment.get("name") else environment}
-    return data

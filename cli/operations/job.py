@@ -59,9 +59,7 @@ def create(client, spec: dict, *, name: Optional[str] = None) -> dict:
     from cli.operations.assets import latest_version
     from cli.rest import job as rest
 
-    from cli.operations.environment import resolve_included
-
-    spec = resolve_included(client, dict(spec))  # an environment with a name (a `file:` spec) is registered
+    spec = dict(spec)
     spec["name"] = name or spec.get("name") or generate_name()
     spec.setdefault("experiment_name", default_experiment_name())
     spec.setdefault("display_name", spec["name"])

@@ -67,32 +67,8 @@ def to_rest(spec: dict, refs) -> dict:
         "limits": {"jobLimitsType": "Command", "timeout": iso_duration(timeout)} if timeout else None,
         "identity": identity_to_rest(spec.get("identity")),
         "queueSettings": {"jobTier": queue["job_tier"].capitalize()} if queue.get("job_tier") else None,
-        "services": services_to_rest(spec.get("services")),
         "isArchived": False,
     })}
-
-
-_SERVICE_TYPES = {"jupyter_lab": "JupyterLab", "ssh": "SSH", "tensor_board": "TensorBoard", "vs_code": "VSCode",
-                  "ray_dashboard": "RayDashboard", "custom": "Custom", "tracking": "Tracking", "studio": "Studio"}
-_SERVICE_PROPERTIES = {"log_dir": "logDir", "ssh_public_keys": "sshPublicKeys"}  # folded into properties
-
-
-def services_to_rest(services: dict | None) -> dict | None:
-    """Interactive services as the SDK sends them (entities/_job/job_service.py `_to_rest_job_service`)."""
-    if not services:
-        return None
-    rest = {}
-    for name, service in services.items():
-        service = service or {}
-        properties = {**(service.get("properties") or {}),
-                      **{wire: str(service[ours]) for ours, wire in _SERVICE_PROPERTIES.items() if service.get(ours)}}
-        rest[name] = compact({
-            "jobServiceType": _SERVICE_TYPES.get(service.get("type"), service.get("type")),
-            "endpoint": service.get("endpoint"), "port": service.get("port"),
-            "nodes": {"nodesValueType": "All"} if service.get("nodes") else None,
-            "properties": properties or None,
-        })
-    return rest
 
 
 def _distribution_from_rest(rest: dict | None) -> dict | None:

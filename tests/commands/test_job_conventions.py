@@ -149,6 +149,7 @@ def test_offline_a_public_input_fails_the_job_in_one_line_with_its_sas_masked(tm
 
 
 def test_a_file_environment_works_for_jobs_and_components(tmp_path):
+    # As the SDK reads it: inline, its own name dropped, registered as an anonymous version.
     (tmp_path / "env").mkdir()
     (tmp_path / "env" / "env.yml").write_text("name: file-env\nimage: python:3.11-slim\n")
     spec = job_file(tmp_path, "echo from a file environment")
@@ -158,14 +159,15 @@ def test_a_file_environment_works_for_jobs_and_components(tmp_path):
     result = run_ml("job", "create", "-f", str(spec), "--stream", "--query", "environment", "-o", "tsv")
     assert result.returncode == 0, result.stderr
     assert "from a file environment" in result.stdout
-    assert result.stdout.splitlines()[-1] == "azureml:file-env:1"
+    environment = result.stdout.splitlines()[-1]
+    assert "/environments/CliV2AnonymousEnvironment/versions/" in environment, environment
     component = tmp_path / "component.yml"
     component.write_text(yaml.safe_dump({
         "$schema": "https://azuremlschemas.azureedge.net/latest/commandComponent.schema.json",
         "name": "uses_file_env", "version": "1", "command": "echo hi", "environment": "file:./env/env.yml"}))
     made = run_ml("component", "create", "-f", str(component), "--query", "environment", "-o", "tsv")
     assert made.returncode == 0, made.stderr
-    assert made.stdout.strip().endswith("/environments/file-env/versions/1")  # the same content: the same version
+    assert made.stdout.strip().endswith(environment.split("/environments/")[1])  # the same content, the same version
 
 
 def test_a_missing_data_asset_says_it_does_not_exist_and_how_to_list_them(tmp_path):
