@@ -17,8 +17,7 @@ def _log_prefix(service, job: str) -> str:
     """The blob prefix of the job's artifact root, linked on first use."""
     from cli.local.runner.state import JobFolder
 
-    folder = JobFolder.of(service.home, service.workspace, job)
-    folder.make()
+    folder = JobFolder.of(service.home, service.workspace, job)  # made by the job's runner
     return folder.link_run_artifacts(service.blobs.root / ids.DEFAULT_DATASTORE, job)
 
 

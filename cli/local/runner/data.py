@@ -67,7 +67,7 @@ class DataResolver:
         if match := _DATASTORE_URI.match(uri):
             return self.datastore_path(match["ds"], match["path"])
         if match := _JOB_OUTPUT.match(uri):
-            base = self.local_path(self.job_output_uri(match["job"], match["name"]), kind)
+            base = self.local_path(self.job_output_uri(match["job"], match["name"]))
             return base / unquote(match["path"]) if match["path"] else base
         if uri.startswith(("https://", "http://")):
             return self._blob_url(uri)

@@ -78,10 +78,12 @@ class JobFolder:
         prefix = f"ExperimentRun/dcid.{job}"
         link = datastore_root / prefix
         if not link.is_symlink():
-            link.parent.mkdir(parents=True, exist_ok=True)
             try:
+                link.parent.mkdir(parents=True, exist_ok=True)
                 os.symlink(self.artifacts.resolve(), link, target_is_directory=True)
             except FileExistsError:
+                pass
+            except OSError:  # a read-only ML_HOME: unlinked artifacts read as absent
                 pass
         return prefix
 
