@@ -9,6 +9,7 @@
     ├── ServiceError             7  the workspace answered with an error we cannot map
     ├── JobFailedError           8  a streamed job ended Failed or Canceled
     ├── LocalWorkspaceError      9  the local workspace store is unreadable or of a newer schema
+    ├── NotSupportedError       10  a valid spec asks for what ml does not do (yet): automl, spark ... jobs
     └── Interrupted            130  Ctrl-C: the message says what goes on (a job keeps running)
     KeyboardInterrupt          130  Ctrl-C
 
@@ -82,6 +83,12 @@ class LocalWorkspaceError(MLError):
     exit_code = 9
 
 
+class NotSupportedError(MLError):
+    """The spec is valid (az would take it) but ml cannot carry it out; not the user's mistake."""
+
+    exit_code = 10
+
+
 class Interrupted(MLError):
     """Ctrl-C that ml handled: `message` says what was left running, printed without 'error:'."""
 
@@ -110,5 +117,6 @@ EXIT_CODES = {
     7: "service error",
     8: "job failed or canceled (--stream, job stream)",
     9: "local workspace store unreadable",
+    10: "not supported by ml (a valid spec of a kind ml does not run, e.g. automl or spark jobs)",
     130: "interrupted (Ctrl-C)",
 }

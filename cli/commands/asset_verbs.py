@@ -30,7 +30,9 @@ def add_asset_verbs(app: typer.Typer, kind: str, noun: str) -> None:
 
         items = assets.list_assets(client, kind, name, include_archived=include_archived,
                                    archived_only=archived_only, max_results=max_results)
-        application.emit(items, table=("name", "version", "type", "description", "creation_context.created_at"))
+        # Without -n the rows are the assets themselves: their newest version is what a Version column means.
+        version = "version" if name else "latest_version"
+        application.emit(items, table=("name", version, "type", "description", "creation_context.created_at"))
 
     @app.command("update", help=f"Update a {noun} version's description or tags: --set description=... tags.k=v.")
     @on_workspace

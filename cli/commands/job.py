@@ -32,9 +32,10 @@ def _follow(app, client, name: str) -> dict:
 
 def _load(app, file: Path, overrides, skip_validation: bool) -> dict:
     from cli.operations import specs
+    from cli.operations.environment_files import inline_file_environments
 
     if not skip_validation:
-        return specs.load("job", file, overrides, warn=app.warn_line).data
+        return inline_file_environments(specs.load("job", file, overrides, warn=app.warn_line)).data
     from cli.errors import SpecInvalidError
     from cli.spec.loader import check_spec
 
@@ -43,7 +44,7 @@ def _load(app, file: Path, overrides, skip_validation: bool) -> dict:
         raise SpecInvalidError(diagnostics)
     for diagnostic in diagnostics:  # --skip-validation: reported, not fatal
         app.warn_line(diagnostic.format())
-    return spec.data
+    return inline_file_environments(spec).data
 
 
 @app.command("create", help="Create a job from a spec: local code and inputs are uploaded first.")

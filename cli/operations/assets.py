@@ -16,6 +16,10 @@ from cli.rest.common import compact, creation_context, string_values
 
 SINGULAR = {"data": "data asset", "models": "model", "environments": "environment",
             "components": "component", "codes": "code"}
+PLURAL = {"data": "data assets", "models": "models", "environments": "environments", "components": "components",
+          "codes": "code versions"}
+COMMAND_GROUP = {"data": "data", "models": "model", "environments": "environment", "components": "component",
+                 "codes": "code"}
 _TRANSLATORS = {"data": "data", "models": "model", "environments": "environment",
                 "components": "component", "codes": "code"}
 SERVER_SET = {"provisioningState", "environmentType", "latestVersion", "nextVersion"}
@@ -51,7 +55,14 @@ def latest_version(client, kind: str, name: str) -> str:
     params = {"$orderBy": "createdtime desc", "listViewType": "ActiveOnly", "$top": 1}
     for item in client.list(client.workspace.version(kind, name), params, max_results=1):
         return item["id"].rstrip("/").rsplit("/", 1)[-1]
-    raise ResourceNotFoundError(f"{SINGULAR[kind]} '{name}' has no version that is not archived (@latest skips archived versions)")
+    group = COMMAND_GROUP.get(kind, kind)
+    try:
+        client.get(client.workspace.container(kind, name))
+    except ResourceNotFoundError:
+        raise ResourceNotFoundError(f"{SINGULAR[kind]} '{name}' does not exist in this workspace",
+                                    hint=f"ml {group} list shows the {PLURAL.get(kind, kind)} there are") from None
+    raise ResourceNotFoundError(f"{SINGULAR[kind]} '{name}' has no version that is not archived (@latest skips archived versions)",
+                                hint=f"ml {group} list -n {name} --include-archived shows its versions")
 
 
 def next_version(client, kind: str, name: str) -> str:

@@ -18,6 +18,9 @@ ANONYMOUS_NAME = "azureml_anonymous"  # the SDK's name for components defined in
 
 def create(client, spec) -> dict:
     """Create the component of a loaded Spec, with `spec.data` as amended by the verb's flags."""
+    from cli.operations.environment_files import inline_file_environments
+
+    inline_file_environments(spec)  # `environment: file:...`, here and in step components
     return assets.translator("components").from_rest(_create(client, spec.data, _included(spec), top=True))
 
 

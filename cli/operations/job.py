@@ -29,7 +29,6 @@ CURATED_PREFIX = "AzureML-"  # curated environments: the service expands their s
 MUTABLE = ("description", "display_name", "tags")
 TERMINAL = ("Completed", "Failed", "Canceled", "NotResponding", "Paused")
 DEFAULT_OUTPUT = "default"  # the SDK's name for a job's artifacts and logs
-ARTIFACT_FOLDERS = ("user_logs", "system_logs", "logs", "outputs", "artifacts")
 
 
 def generate_name(rng: random.Random = random) -> str:
@@ -66,7 +65,7 @@ def create(client, spec: dict, *, name: Optional[str] = None) -> dict:
     _check_compute(client, spec.get("compute"))
     uploads = _upload_local(client, spec)
     body = translate(client, lambda refs: rest.to_rest(spec, refs), uploads, JobReferences)
-    return rest.from_rest(client.put(client.workspace.job(spec["name"]), body) or {})
+    return shown_job(client.put(client.workspace.job(spec["name"]), body) or {})
 
 
 def _check_compute(client, compute: Optional[str]) -> None:
@@ -83,13 +82,14 @@ def _check_compute(client, compute: Optional[str]) -> None:
 
 
 def _upload_local(client, spec: dict) -> dict:
-    """{local path: what the body names}: the code version id, and datastore URIs of local inputs."""
+    """{local path: what the body names}: datastore URIs of local inputs; local code is uploaded and
+    `spec["code"]` becomes its version id (so an input of the same folder is uploaded on its own)."""
     from cli.client.datastore_upload import upload_to_datastore
     from cli.client.uploads import upload_code
 
     uploads = {}
     if isinstance(spec.get("code"), str) and is_local_path(spec["code"]):
-        uploads[spec["code"]] = upload_code(client, spec["code"])
+        spec["code"] = upload_code(client, spec["code"])
     for value in (spec.get("inputs") or {}).values():
         path = value.get("path") if isinstance(value, dict) else None
         if isinstance(path, str) and is_local_path(path) and path not in uploads:
@@ -99,6 +99,19 @@ def _upload_local(client, spec: dict) -> dict:
 
 
 # ---- reads
+
+
+def shown_job(body: dict) -> dict:
+    """The job as `show` prints it, a SAS in an input or output URL masked (the stored body keeps it)."""
+    from cli.redact import redact
+    from cli.rest.job import from_rest
+
+    shown = from_rest(body)
+    for ports in (shown.get("inputs"), shown.get("outputs")):
+        for port in (ports or {}).values():
+            if isinstance(port, dict) and isinstance(port.get("path"), str):
+                port["path"] = redact(port["path"])
+    return shown
 
 
 def get_body(client, name: str) -> dict:
@@ -111,9 +124,7 @@ def get_body(client, name: str) -> dict:
 
 def show(client, name: str) -> dict:
     """The job as az prints it, with its latest MLflow metrics when it logged any."""
-    from cli.rest.job import from_rest
-
-    shown = from_rest(get_body(client, name))
+    shown = shown_job(get_body(client, name))
     metrics = latest_metrics(client, name)
     if metrics:
         shown["metrics"] = metrics
@@ -135,13 +146,12 @@ def list_jobs(client, *, max_results: Optional[int], include_archived: bool = Fa
               parent: Optional[str] = None) -> Tuple[List[dict], bool]:
     """(jobs newest first, whether more were left out by max_results)."""
     from cli.operations.assets import list_view
-    from cli.rest.job import from_rest
 
     if parent:
         return _children(client, parent, max_results)
     params = {"listViewType": list_view(include_archived, archived_only)}
     limit = None if max_results is None else max_results + 1  # one more tells whether we capped
-    items = [from_rest(item) for item in client.list(client.workspace.job(), params, max_results=limit)]
+    items = [shown_job(item) for item in client.list(client.workspace.job(), params, max_results=limit)]
     capped = max_results is not None and len(items) > max_results
     return items[:max_results] if capped else items, capped
 
@@ -149,7 +159,6 @@ def list_jobs(client, *, max_results: Optional[int], include_archived: bool = Fa
 def _children(client, parent: str, max_results: Optional[int]) -> Tuple[List[dict], bool]:
     """Child jobs come from run history, as in the SDK (`get_run_children`)."""
     from cli.operations.job_stream import history_base
-    from cli.rest.job import from_rest
 
     get_body(client, parent)
     base = history_base(client)
@@ -160,7 +169,7 @@ def _children(client, parent: str, max_results: Optional[int]) -> Tuple[List[dic
     names = [run.get("runId") for run in answer.get("value") or () if run.get("runId")]
     capped = max_results is not None and len(names) > max_results
     names = names[:max_results] if capped else names
-    return [from_rest(get_body(client, child)) for child in names], capped
+    return [shown_job(get_body(client, child)) for child in names], capped
 
 
 # ---- writes
@@ -172,11 +181,9 @@ def cancel(client, name: str, *, wait: bool = True) -> None:
 
 
 def set_archived(client, name: str, archived: bool) -> dict:
-    from cli.rest.job import from_rest
-
     body = get_body(client, name)
     body["properties"] = {**(body.get("properties") or {}), "isArchived": archived}
-    return from_rest(client.put(client.workspace.job(name), _writable(body)) or {})
+    return shown_job(client.put(client.workspace.job(name), _writable(body)) or {})
 
 
 def update(client, name: str, overrides: Iterable[str]) -> dict:
@@ -193,7 +200,7 @@ def update(client, name: str, overrides: Iterable[str]) -> dict:
     props.update(description=after.get("description"), displayName=after.get("display_name"),
                  tags=string_values(after.get("tags")))
     body["properties"] = {k: v for k, v in props.items() if v is not None}
-    return from_rest(client.put(client.workspace.job(name), _writable(body)) or {})
+    return shown_job(client.put(client.workspace.job(name), _writable(body)) or {})
 
 
 def _writable(body: dict) -> dict:
@@ -280,11 +287,12 @@ def _download_artifacts(client, job: str, default: Optional[dict], destination: 
     from cli.operations.uploading import default_datastore
 
     written: List[Path] = []
-    # Azure keeps them in workspaceartifactstore; a workspace without one, in its default datastore.
+    # The whole run folder, as the SDK's download of the default output: user_logs/, system_logs/,
+    # outputs/, logs/ and MLflow artifacts at its root. Azure keeps it in workspaceartifactstore; a
+    # workspace without one, in its default datastore.
     for datastore in ("workspaceartifactstore", default_datastore(client).get("name", "workspaceblobstore")):
-        base = f"azureml://datastores/{datastore}/paths/ExperimentRun/dcid.{job}"
-        for folder in ARTIFACT_FOLDERS:
-            written += _download_folder(client, f"{base}/{folder}", destination / folder, overwrite)
+        written = _download_folder(client, f"azureml://datastores/{datastore}/paths/ExperimentRun/dcid.{job}",
+                                   destination, overwrite)
         if written:
             return written
     from cli.operations.job_stream import history_base, run_details

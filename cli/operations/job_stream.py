@@ -104,7 +104,7 @@ def poll_delays(fast: bool):
 def stream(client, job: str, *, info: Callable[[str], None], fast: bool | None = None,
            write: Callable[[str], None] = None, sleep: Callable[[float], None] = time.sleep) -> dict:
     """Print the job's logs until it ends; returns the final job body, raises JobFailedError if it failed."""
-    from cli.rest.job import from_rest
+    from cli.operations.job import shown_job
 
     write = write or _stdout
     if fast is None:  # a job of an in-process workspace is polled often: it may well end within a second
@@ -129,7 +129,7 @@ def stream(client, job: str, *, info: Callable[[str], None], fast: bool | None =
             break
         sleep(next(delays))
     body = client.get(client.workspace.job(job)) or body
-    shown = from_rest(body)
+    shown = shown_job(body)
     info(f"Execution Summary\n=================\nRunId: {job}")
     if status in FAILED:
         raise JobFailedError(f"job '{job}' ended {status}: {_reason(details, body)}",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cli.errors import UsageError
+from cli.errors import NotSupportedError
 from cli.rest.common import asset_reference, compact, duration_seconds, iso_duration, resource_fields, string_values
 from cli.rest.job_io import input_from_rest, input_to_rest, output_from_rest, output_to_rest
 
@@ -44,7 +44,8 @@ def to_rest(spec: dict, refs) -> dict:
     """A command job's PUT body; the job name goes in the URL, not here."""
     kind = spec.get("type", "command")
     if kind != "command":
-        raise UsageError(f"translating '{kind}' jobs to REST is not supported yet")
+        raise NotSupportedError(f"'{kind}' jobs are not supported by ml yet (it runs command jobs)",
+                                hint="az ml job create runs them on Azure")
     queue = spec.get("queue_settings") or {}
     timeout = (spec.get("limits") or {}).get("timeout")
     return {"properties": compact({

@@ -74,7 +74,8 @@ def test_archive_hides_from_list_and_latest_restore_brings_back(tmp_path):
     ml_ok("data", "archive", "-n", "d", "-v", "1")
     ml_ok("data", "archive", "-n", "d", "-v", "2")
     error = ml_fails(3, "data", "show", "-n", "d", "-l", "latest")
-    assert error == "ml: error: data asset 'd' has no version that is not archived (@latest skips archived versions)\n"
+    assert error == ("ml: error: data asset 'd' has no version that is not archived (@latest skips archived versions)\n"
+                     "hint: ml data list -n d --include-archived shows its versions\n")
 
 
 def test_archiving_the_asset_hides_its_name_from_list(tmp_path):

@@ -1,13 +1,12 @@
 """Run history: the run details the SDK's `jobs.stream` polls, with SAS URLs of the job's log files.
 
-The logs stay in the job folder; the default datastore links `ExperimentRun/dcid.<job>` to that
-folder (as Azure keeps run logs under ExperimentRun/dcid.<run> in the workspace's artifact store), so
-the blob plane serves them, ranged reads included, with a read-only SAS limited to that prefix.
+The logs stay in the job folder; the default datastore links `ExperimentRun/dcid.<job>` to the job's
+artifact root, which links `user_logs/` and `system_logs/` (as Azure keeps run logs, `outputs/` and
+MLflow artifacts under ExperimentRun/dcid.<run> in the workspace's artifact store), so the blob plane
+serves them, ranged reads included, with a read-only SAS limited to that prefix.
 """
 
 from __future__ import annotations
-
-import os
 
 from cli.local import ids
 from cli.local.http import ApiError, Call, json_response, not_found
@@ -15,21 +14,11 @@ from cli.local.router import WS
 
 
 def _log_prefix(service, job: str) -> str:
-    """The blob prefix of the job's folder, linked on first use."""
+    """The blob prefix of the job's artifact root, linked on first use."""
     from cli.local.runner.state import JobFolder
 
-    prefix = f"ExperimentRun/dcid.{job}"
-    link = service.blobs.root / ids.DEFAULT_DATASTORE / prefix
-    if not link.is_symlink():
-        try:
-            link.parent.mkdir(parents=True, exist_ok=True)
-            os.symlink(JobFolder.of(service.home, service.workspace, job).root.resolve(), link,
-                       target_is_directory=True)
-        except FileExistsError:
-            pass
-        except OSError:  # a read-only ML_HOME: details are still answered; unlinked logs read as absent
-            pass
-    return prefix
+    folder = JobFolder.of(service.home, service.workspace, job)  # made by the job's runner
+    return folder.link_run_artifacts(service.blobs.root / ids.DEFAULT_DATASTORE, job)
 
 
 def details(call: Call):

@@ -13,6 +13,7 @@ from cli.local.http import ApiError, Call, json_response, not_found
 MUTABLE = {"description", "tags", "displayName", "isArchived"}
 SERVER_SET = {"status", "services", "parameters"}
 TERMINAL = {"Completed", "Failed", "Canceled"}
+UNAVAILABLE = "interactive services are not available on the local workspace"
 
 
 def _id(call: Call) -> str:
@@ -57,6 +58,7 @@ def put(call: Call):
     if "experimentName" in props:
         checks.value(props["experimentName"], "experiment", "properties.experimentName")
     _check_compute(service, props.get("computeId"))
+    asked = props.get("services") if isinstance(props.get("services"), dict) else {}
     props = {k: v for k, v in props.items() if k not in SERVER_SET}
     props.setdefault("experimentName", "Default")
     props.setdefault("displayName", name)
@@ -73,7 +75,11 @@ def put(call: Call):
         else:
             props["status"] = "NotStarted"
             tracking = f"azureml://{ids.API_HOST}/mlflow/v1.0{service.workspace_id}"
-            props["services"] = {"Tracking": {"jobServiceType": "Tracking", "endpoint": tracking}}
+            # Interactive services are kept as asked, marked unavailable: nothing serves them locally
+            # (the runner says so in the job's log).
+            props["services"] = {**{n: {**s, "status": "NotAvailable", "errorMessage": UNAVAILABLE}
+                                    for n, s in asked.items() if isinstance(s, dict)},
+                                 "Tracking": {"jobServiceType": "Tracking", "endpoint": tracking}}
         body = envelope(jid, "jobs", name, props, system_data(old and old.body["systemData"]))
         record = service.store.upsert(conn, jid, "jobs", service.workspace_id, name, body,
                                       archived=bool(props["isArchived"]))

@@ -8,10 +8,16 @@ Contract (what the job service, `ml job ...` commands and log streaming may rely
   job to its end. A job naming a compute that is not in the workspace is refused by the PUT
   (400 UserError naming `ml compute create`).
 - Job folder `$ML_HOME/workspaces/<ws>/jobs/<job>/`: `snapshot/` (the code asset's files; the
-  command's working directory), `user_logs/std_log.txt` (stdout+stderr of the command; distributed
-  jobs: `user_logs/std_log_process_<rank>.txt`), `system_logs/runner.log`,
-  `system_logs/runner.json` (runner pid + process start time, command process groups),
-  `system_logs/environment_build.log` (when a venv was built or reused), `artifacts/` (MLflow).
+  command's working directory, with `outputs/` and `logs/` as on Azure), `user_logs/std_log.txt`
+  (stdout+stderr of the command; distributed jobs: `user_logs/std_log_process_<rank>.txt`),
+  `system_logs/runner.log`, `system_logs/runner.json` (runner pid + process start time, command
+  process groups), `system_logs/environment_build.log` (when a venv was built or reused), and
+  `artifacts/`, the run's artifact root (Azure's `ExperimentRun/dcid.<job>/`, which the default
+  datastore links to): MLflow artifacts, `outputs/` and `logs/` (moved there from the working folder
+  when the command ends, whatever its outcome), and links to `user_logs/` and `system_logs/`; so
+  `ml job download --all` writes `artifacts/outputs/...`, `artifacts/user_logs/...` as az does.
+- Public inputs (`https://`, anonymous `wasbs://` and blob URLs) are fetched into
+  `$ML_HOME/cache/public-data/` first (public_data.py), then given by their mode like local data.
 - Outputs live in the default datastore's blob folder at `azureml/<job>/<output>/` unless the
   output has a `uri` (so `azureml://datastores/workspaceblobstore/paths/azureml/<job>/<output>/`);
   a `uri_file` output without a uri is the file `azureml/<job>/<output>/<output>`. Outputs with
@@ -37,10 +43,13 @@ Contract (what the job service, `ml job ...` commands and log streaming may rely
   `{"runId", "status", "startTimeUtc", "endTimeUtc", "logFiles": {"user_logs/std_log.txt": <SAS URL>},
   "error"?}`; each SAS URL reads the log on the blob plane (ranged GET with x-ms-range), through
   `ExperimentRun/dcid.<job>/` in the default datastore, a link to the job folder.
-- The command sees: `${{inputs.x}}`/`${{outputs.y}}` bound (see binding.py), AZUREML_RUN_ID,
-  AZUREML_ARM_SUBSCRIPTION/RESOURCEGROUP/WORKSPACE_NAME/PROJECT_NAME (the experiment), as on Azure;
+- The command sees: `${{inputs.x}}`/`${{outputs.y}}` bound (see binding.py), Azure's run variables
+  (working.py: AZUREML_RUN_ID, AZUREML_ROOT_RUN_ID, AZUREML_ARM_SUBSCRIPTION/RESOURCEGROUP/
+  WORKSPACE_NAME/PROJECT_NAME (the experiment), AZUREML_WORKSPACE_SCOPE, AZUREML_EXPERIMENT_SCOPE,
+  AZUREML_EXPERIMENT_ID, AZUREML_CR_EXECUTION_WORKING_DIR_PATH (the working folder));
   for each input and output AZURE_ML_INPUT_<name> / AZURE_ML_OUTPUT_<name> and AZUREML_PARAMETER_<name>
-  (the SDK documents both; the value `${{...}}` binds to); MLFLOW_TRACKING_URI/TOKEN/RUN_ID/EXPERIMENT_ID/
+  (the SDK documents both; the value `${{...}}` binds to), and AZUREML_DATAREFERENCE_<name> for data
+  inputs (as Azure's data capability sets it); MLFLOW_TRACKING_URI/TOKEN/RUN_ID/EXPERIMENT_ID/
   EXPERIMENT_NAME (the job's run on a tracking server the runner serves on 127.0.0.1; the per-job
   token, sent as a bearer by the mlflow client, reaches this job's runs only); the job's
   environment_variables (last, so they may replace any of these, PATH included); and for distributed

@@ -1,6 +1,7 @@
 """Job inputs and outputs as local paths: URIs and asset ids resolved to the workspace's blob folders.
 
-Input modes: `download` gives a writable copy, `direct` (and `rw_mount`) the path itself, and
+Public data (`https://` and anonymous blob storage) is fetched into a cache first (public_data.py);
+a `direct` input of it is its URL. Input modes: `download` gives a writable copy, `direct` (and `rw_mount`) the path itself, and
 `ro_mount` (the default for files and folders, also `eval_mount`) a copy whose files are mode 0444
 and folders 0555 under the job's `inputs/`. A copy, not a symlink or hard links: a symlink lets the
 job write through to the original, and hard links share the original's inode (its content and its
@@ -17,8 +18,10 @@ import stat
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from cli.redact import redact
 from cli.local import ids
 from cli.local.runner.errors import JobError
+from cli.local.runner.public_data import is_public
 
 READ_ONLY_MODES = {None, "ReadOnlyMount", "EvalMount"}
 COPY_MODES = {"Download", "EvalDownload"}
@@ -34,10 +37,16 @@ def default_output_uri(job: str, name: str) -> str:
 
 
 class DataResolver:
-    """Local paths of the URIs a job body carries, in one local workspace."""
+    """Local paths of the URIs a job body carries, in one local workspace (public data: its cached copy)."""
 
-    def __init__(self, service):
+    def __init__(self, service, log=lambda message: None):
         self.service = service
+        self.log = log
+
+    def public(self, uri: str, kind: str | None) -> Path:
+        from cli.local.runner.public_data import PublicDataCache
+
+        return PublicDataCache(Path(self.service.home) / "cache" / "public-data", self.log).fetch(uri, kind)
 
     def datastore_path(self, datastore: str, path: str) -> Path:
         if self.service.store.get(self.service.arm_id("datastores", datastore)) is None:
@@ -57,9 +66,12 @@ class DataResolver:
             raise JobError(f"path '{path}' leaves datastore '{datastore}'")
         return full
 
-    def local_path(self, uri: str) -> Path:
-        """Where the data of `uri` (blob URL, azureml:// URI, data/model asset id, local path) lives."""
+    def local_path(self, uri: str, kind: str | None = None) -> Path:
+        """Where the data of `uri` (blob URL, azureml:// URI, data/model asset id, local path, public
+        URL of a `kind` of data) lives."""
         uri = uri.strip()
+        if is_public(uri, ids.BLOB_HOST):
+            return self.public(uri, kind)
         if match := _DATASTORE_URI.match(uri):
             return self.datastore_path(match["ds"], match["path"])
         if match := _JOB_OUTPUT.match(uri):
@@ -89,13 +101,13 @@ class DataResolver:
             host, path = ids.BLOB_HOST, f"/{host.split('.', 1)[0]}{path}"
         pieces = path.strip("/").split("/", 2)
         if host != ids.BLOB_HOST or len(pieces) < 2 or pieces[0].lower() != self.service.workspace.lower():
-            raise JobError(f"cannot read '{url}': the local workspace has no network access to it")
+            raise JobError(f"cannot read '{redact(url)}': it is not in this local workspace")
         from cli.local.blobs import BlobError
 
         try:
             datastore = self.service.blobs.datastore_for_container(pieces[1])
         except BlobError:
-            raise JobError(f"no local datastore has the blob container of '{url}'") from None
+            raise JobError(f"no local datastore has the blob container of '{redact(url)}'") from None
         return self.datastore_path(datastore, pieces[2] if len(pieces) > 2 else "")
 
     def _asset(self, ref: str) -> Path:
@@ -109,12 +121,15 @@ class DataResolver:
         else:
             record = store.get(ref) if _ASSET_ID.search(ref) else None
         if record is None:
-            raise JobError(f"asset '{ref}' was not found in this workspace")
+            match = _ASSET_ID.search(ref)
+            name, version = (match["name"], match["version"]) if match else ref.partition(":")[::2]
+            raise JobError(f"data asset or model '{name}' version {version} does not exist in this workspace;"
+                           f" ml data list and ml model list show the ones there are")
         props = record.body["properties"]
         uri = props.get("dataUri") or props.get("modelUri")
         if not uri:
             raise JobError(f"asset '{ref}' has no data or model URI")
-        return self.local_path(uri)
+        return self.local_path(uri, props.get("dataType") or props.get("modelType"))
 
     def job_output_uri(self, job: str, name: str) -> str:
         record = self.service.store.get(self.service.arm_id("jobs", job))
@@ -130,10 +145,12 @@ def prepare_input(resolver: DataResolver, name: str, spec: dict, inputs_dir: Pat
     """The value `${{inputs.<name>}}` binds to: a literal's value or a local path made per its mode."""
     if spec.get("jobInputType") == "literal":
         return str(spec.get("value", ""))
-    source = resolver.local_path(spec["uri"])
-    if not source.exists():
-        raise JobError(f"input '{name}': {spec['uri']} does not exist (looked at {source})")
     mode = spec.get("mode")
+    if mode in DIRECT_MODES and is_public(spec["uri"], ids.BLOB_HOST):
+        return spec["uri"]  # as on Azure: a direct input is its URL, read by the job itself
+    source = resolver.local_path(spec["uri"], spec.get("jobInputType"))
+    if not source.exists():
+        raise JobError(f"input '{name}': {redact(spec['uri'])} does not exist (looked at {source})")
     if mode in DIRECT_MODES:
         return str(source)
     if mode not in READ_ONLY_MODES | COPY_MODES:

@@ -10,8 +10,9 @@ import time
 import traceback
 from pathlib import Path
 
+from cli.redact import redact
 from cli.local import ids
-from cli.local.runner import binding, data, environment, launch
+from cli.local.runner import binding, data, environment, launch, working
 from cli.local.runner.errors import JobError
 from cli.local.runner.job_env import filtered as submitter_environment
 from cli.local.runner.state import (TERMINAL, JobFolder, current_status, failure, log_tail, process_start,
@@ -28,7 +29,18 @@ class Canceled(Exception):
 
 
 def log(message: str) -> None:
-    print(f"{utcnow()} {message}", flush=True)
+    print(f"{utcnow()} {redact(message)}", flush=True)  # a SAS in an input URL stays masked
+
+
+def service_notices(props: dict) -> list[str]:
+    """One warning naming the interactive services the job asks for: none runs locally."""
+    asked = sorted(f"{name} ({(spec or {}).get('jobServiceType', '?')})"
+                   for name, spec in (props.get("services") or {}).items()
+                   if (spec or {}).get("jobServiceType") not in ("Tracking", "Studio"))
+    if not asked:
+        return []
+    return [f"warning: services {', '.join(asked)} are not available on the local workspace;"
+            " the job runs without them"]
 
 
 class Runner:
@@ -64,6 +76,7 @@ class Runner:
 
     def run(self) -> int:
         self.folder.make()
+        self.folder.link_run_artifacts(self.service.blobs.root / ids.DEFAULT_DATASTORE, self.job)
         write_info(self.folder, pid=os.getpid(), start=process_start(os.getpid()))
         record = self.store.get(self.service.arm_id("jobs", self.job))
         if record is None:
@@ -93,7 +106,7 @@ class Runner:
             logs = [error.log] if error.log else tail_logs + [self.folder.runner_log]
             self.status("Failed", **failure(str(error), log_tail(logs)))
         except Exception as exc:
-            traceback.print_exc()
+            print(redact(traceback.format_exc()), end="", flush=True)
             self.status("Failed", **failure(f"the local runner failed: {type(exc).__name__}: {exc}",
                                             log_tail([self.folder.runner_log])))
         finally:
@@ -102,6 +115,8 @@ class Runner:
 
     def cleanup(self, outcome: str) -> None:
         launch.stop(self.processes)
+        if self.processes:
+            working.collect(self.folder.snapshot, self.folder.artifacts, log)
         if self.slots is not None:
             self.slots.release(self.job)
             self.slots.close()
@@ -140,13 +155,16 @@ class Runner:
         if props.get("jobType") != "Command":
             raise JobError(f"{props.get('jobType')} jobs do not run on the local workspace yet")
         self.copy_snapshot(props.get("codeId"))
+        working.prepare(self.folder.snapshot)
         self.check_cancel()
-        resolver = data.DataResolver(self.service)
+        resolver = data.DataResolver(self.service, log)
         literals, paths, env = {}, {}, {}
         for name, spec in (props.get("inputs") or {}).items():
             value = data.prepare_input(resolver, name, spec, self.folder.inputs)
             (literals if spec.get("jobInputType") == "literal" else paths)[f"inputs.{name}"] = value
             env[f"AZURE_ML_INPUT_{name}"] = env[f"AZUREML_PARAMETER_{name}"] = value
+            if spec.get("jobInputType") != "literal":
+                env[f"AZUREML_DATAREFERENCE_{name}"] = value
         for name, spec in (props.get("outputs") or {}).items():
             path, _ = data.prepare_output(resolver, self.job, name, spec or {})
             paths[f"outputs.{name}"] = path
@@ -160,13 +178,15 @@ class Runner:
         env = self.job_environment(props, python, env)
         plans = launch.plan(props, command, env, self.folder.user_logs)
         with open(plans[0].log, "ab") as first:
-            for notice in python.notices:
+            for notice in [*python.notices, *service_notices(props)]:
                 first.write(f"[ml] {notice}\n".encode())
         log(f"command: {command}")
         self.processes = launch.start(plans, self.folder.snapshot)
         write_info(self.folder, groups=launch.groups(self.processes))  # recorded before anyone sees Running
         self.status("Running", StartTimeUtc=utcnow())
-        return self.wait(props, plans)
+        outcome = self.wait(props, plans)
+        working.collect(self.folder.snapshot, self.folder.artifacts, log)  # before anyone sees the outcome
+        return outcome
 
     def notice(self, line: str) -> None:
         """A line for the job's log (and the runner's) before the command starts: environment builds."""
@@ -197,11 +217,13 @@ class Runner:
         experiment = props.get("experimentName") or "Default"
         env = python.apply(submitter_environment(os.environ))  # without credentials: see job_env.py
         env.update(job_env)
-        env.update({"AZUREML_RUN_ID": self.job, "AZUREML_ARM_SUBSCRIPTION": ids.SUBSCRIPTION,
-                    "AZUREML_ARM_RESOURCEGROUP": ids.RESOURCE_GROUP,
-                    "AZUREML_ARM_WORKSPACE_NAME": self.workspace, "AZUREML_ARM_PROJECT_NAME": experiment,
-                    "PYTHONUNBUFFERED": "1"})
-        env.update(self.start_tracking(experiment))
+        env.update(working.azure_variables(self.service.workspace_id, self.job, experiment,
+                                           self.folder.snapshot))
+        env["PYTHONUNBUFFERED"] = "1"
+        tracking = self.start_tracking(experiment)
+        if tracking.get("MLFLOW_EXPERIMENT_ID"):
+            env["AZUREML_EXPERIMENT_ID"] = tracking["MLFLOW_EXPERIMENT_ID"]
+        env.update(tracking)
         env.update(props.get("environmentVariables") or {})
         return env
 

@@ -70,9 +70,37 @@ class JobFolder:
     def inputs(self) -> Path:
         return self.root / "inputs"
 
+    @property
+    def artifacts(self) -> Path:
+        """The run's artifact root, Azure's `ExperimentRun/dcid.<job>/`: MLflow artifacts, `outputs/`,
+        `logs/`, and links to `user_logs/` and `system_logs/`, so a download gets az's layout."""
+        return self.root / "artifacts"
+
     def make(self) -> None:
-        for folder in (self.user_logs, self.system_logs, self.root / "artifacts"):
+        for folder in (self.user_logs, self.system_logs, self.artifacts):
             folder.mkdir(parents=True, exist_ok=True)
+        for logs in (self.user_logs, self.system_logs):
+            link = self.artifacts / logs.name
+            if not link.is_symlink() and not link.exists():
+                try:
+                    os.symlink(Path("..") / logs.name, link, target_is_directory=True)
+                except FileExistsError:  # another process made it first
+                    pass
+
+    def link_run_artifacts(self, datastore_root: Path, job: str) -> str:
+        """Link `ExperimentRun/dcid.<job>` in the default datastore's folder to the artifact root;
+        returns that blob prefix (Azure keeps a run's artifacts there, in its artifact store)."""
+        prefix = f"ExperimentRun/dcid.{job}"
+        link = datastore_root / prefix
+        if not link.is_symlink():
+            try:
+                link.parent.mkdir(parents=True, exist_ok=True)
+                os.symlink(self.artifacts.resolve(), link, target_is_directory=True)
+            except FileExistsError:
+                pass
+            except OSError:  # a read-only ML_HOME: unlinked artifacts read as absent
+                pass
+        return prefix
 
 
 # ---- processes: a pid alone is not an identity (pids are reused), so its start time goes with it
@@ -179,8 +207,10 @@ def log_tail(paths, lines: int = TAIL_LINES) -> str:
 
 
 def failure(reason: str, tail: str = "") -> dict[str, str]:
-    """The string properties a Failed job carries: why, and the end of its log."""
-    return {"FailureReason": reason, "FailureLogTail": tail, "EndTimeUtc": utcnow()}
+    """The string properties a Failed job carries: why (secrets masked), and the end of its log."""
+    from cli.redact import redact
+
+    return {"FailureReason": redact(reason), "FailureLogTail": tail, "EndTimeUtc": utcnow()}
 
 
 def reconcile(store: Store, home: Path, workspace: str, record: Record) -> Record:
