@@ -39,7 +39,8 @@ def _create(client, data: dict, included: dict, *, top: bool = False) -> dict:
                 inline = {"name": ANONYMOUS_NAME, **node["component"]}
                 node["component"] = _reference(_create(client, inline, {}))
     uploads = _upload_code(client, data)
-    rest, refs = assets.translator("components"), assets.resolver(client, uploads)
+    _register_environments(client, data)
+    rest, refs = assets.translator("components"), _references(client, uploads)
     name = data["name"]
     if data.get("version") is None and not top:
         data["version"] = _content_version(data, uploads)
@@ -59,6 +60,23 @@ def _upload_code(client, data: dict) -> dict:
         if is_local_path(code) and code not in uploads:
             uploads[code] = upload_code(client, code)
     return uploads
+
+
+def _register_environments(client, data: dict) -> None:
+    """Inline environments (of the component and of a parallel task) become anonymous versions."""
+    from cli.operations.environment import register_inline
+
+    for holder in (data, data.get("task") if isinstance(data.get("task"), dict) else {}):
+        if isinstance(holder.get("environment"), dict):
+            holder["environment"] = "azureml:" + register_inline(client, holder["environment"])
+
+
+def _references(client, uploads: dict):
+    """Curated environments pass through as written, as the SDK sends them (job.JobReferences)."""
+    from cli.operations.assets import latest_version
+    from cli.operations.job import JobReferences
+
+    return JobReferences(client.workspace.arm_id, lambda kind, n: latest_version(client, kind, n), uploads)
 
 
 def _content_version(data: dict, uploads: dict) -> str:

@@ -66,6 +66,10 @@ def create(client, spec: dict, *, name: Optional[str] = None) -> dict:
     spec.setdefault("display_name", spec["name"])
     _check_compute(client, spec.get("compute"))
     uploads = _upload_local(client, spec)
+    if isinstance(spec.get("environment"), dict):
+        from cli.operations.environment import register_inline
+
+        spec["environment"] = "azureml:" + register_inline(client, spec["environment"])
     refs = JobReferences(client.workspace.arm_id, lambda kind, n: latest_version(client, kind, n), uploads)
     body = rest.to_rest(spec, refs)
     return rest.from_rest(client.put(client.workspace.job(spec["name"]), body) or {})

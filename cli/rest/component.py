@@ -15,9 +15,12 @@ _SIZE = re.compile(r"^(\d+)\s*(kb|mb|gb)$", re.IGNORECASE)
 _UNITS = {"kb": 1024, "mb": 1024**2, "gb": 1024**3}
 
 
-def _default_text(value):
-    # the SDK stores defaults as strings; booleans in YAML spelling
-    return str(value).lower() if isinstance(value, bool) else str(value)
+def _default_text(value, kind: str):
+    """A default/min/max as the SDK sends it: str() of the value its schema loaded, so a number is
+    a float (0 -> "0.0") and a boolean is Python's spelling ("True")."""
+    if kind == "number" and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    return str(value)
 
 
 def _inputs(inputs: dict | None) -> dict | None:
@@ -28,7 +31,7 @@ def _inputs(inputs: dict | None) -> dict | None:
         port = dict(port)
         for key in ("default", "min", "max"):
             if key in port and port[key] is not None and port.get("type") in ("number", "integer", "boolean", "string"):
-                port[key] = _default_text(port[key])
+                port[key] = _default_text(port[key], port["type"])
         result[name] = port
     return result
 
@@ -38,7 +41,8 @@ def _resolve_runtime(holder: dict, refs) -> None:
         holder["code"] = "azureml:" + refs.code_id(holder["code"])
     if isinstance(holder.get("environment"), str):
         environment = refs.asset_id(holder["environment"], "environments")
-        holder["environment"] = environment if environment.startswith("azureml://") else "azureml:" + environment
+        # ARM ids get the azureml: prefix; registry ids and curated names (azureml:AzureML-...) have it
+        holder["environment"] = environment if environment.startswith("azureml:") else "azureml:" + environment
 
 
 def _node(name: str, node: dict, refs) -> dict:
