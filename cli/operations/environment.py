@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from cli.errors import UsageError
+from cli.errors import ConflictError, ResourceNotFoundError, UsageError
 from cli.operations import assets
 from cli.operations.uploading import upload_local_path
 
@@ -52,4 +52,22 @@ def create(client, spec: dict, datastore: Optional[str] = None) -> dict:
         raise UsageError(f"environment '{spec['name']}' needs an image (--image/-i) or a build context (--build-context/-b)")
     build = spec.get("build") or {}
     uploads = upload_local_path(client, spec, "environments", build.get("path"), datastore)
+    if spec.get("version") is None:
+        # As the SDK does: first try the latest version (unchanged content keeps it), then a new one.
+        latest = _latest_version(client, spec["name"])
+        if latest is not None:
+            try:
+                return assets.create(client, "environments", {**spec, "version": latest}, uploads)
+            except ConflictError:
+                pass
     return assets.create(client, "environments", spec, uploads)
+
+
+def _latest_version(client, name: str) -> Optional[str]:
+    """The container's latestVersion (what the SDK reads); None when there is no such environment."""
+    try:
+        container = client.get(client.workspace.container("environments", name)) or {}
+    except ResourceNotFoundError:
+        return None
+    latest = (container.get("properties") or {}).get("latestVersion")
+    return str(latest) if latest else None

@@ -33,8 +33,8 @@ def _given(spec: dict, key: str, default):
 def _trigger(trigger: dict) -> dict:
     """A compute instance schedule's trigger (cron or recurrence) as the wire has it."""
     kind = trigger.get("type", "cron").lower()
-    common = compact({"startTime": trigger.get("start_time"), "timeZone": trigger.get("time_zone"),
-                      "triggerType": kind.capitalize()})
+    # triggerType goes on the schedule only: the contract's Cron and Recurrence have none (the SDK repeats it)
+    common = compact({"startTime": trigger.get("start_time"), "timeZone": trigger.get("time_zone")})
     if kind == "cron":
         return {"cron": {**common, "expression": trigger.get("expression")}}
     schedule = trigger.get("schedule") or {}

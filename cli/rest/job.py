@@ -25,7 +25,10 @@ def _renamed(data: dict | None, names: dict) -> dict:
 def distribution_to_rest(distribution: dict | None) -> dict | None:
     if not distribution:
         return None
-    return {"distributionType": _DISTRIBUTIONS[distribution["type"].lower()], **_renamed(distribution, _DISTRIBUTION_FIELDS)}
+    kind = distribution["type"].lower()
+    if kind == "tensorflow":  # the SDK's TensorFlowDistribution defaults parameter_server_count to 0
+        distribution = {"parameter_server_count": 0, **distribution}
+    return {"distributionType": _DISTRIBUTIONS[kind], **_renamed(distribution, _DISTRIBUTION_FIELDS)}
 
 
 def identity_to_rest(identity: dict | None) -> dict | None:
@@ -36,6 +39,8 @@ def identity_to_rest(identity: dict | None) -> dict | None:
                     "objectId": identity.get("object_id"), "resourceId": identity.get("msi_resource_id")})
 
 
+# properties only the service sets; the SDK removes them from what it sends
+_SERVICE_SET = ("_azureml.ComputeTargetType",)
 _SERVICE_TYPES = {"jupyter_lab": "JupyterLab", "vs_code": "VSCode", "tensor_board": "TensorBoard", "ssh": "SSH",
                   "custom": "Custom", "tracking": "Tracking", "studio": "Studio"}
 # service keys the SDK carries in the service's properties
@@ -84,7 +89,7 @@ def to_rest(spec: dict, refs) -> dict:
         "description": spec.get("description"),
         "experimentName": spec.get("experiment_name"),
         "tags": string_values(spec.get("tags")),
-        "properties": string_values(spec.get("properties")),
+        "properties": string_values({k: v for k, v in (spec.get("properties") or {}).items() if k not in _SERVICE_SET}),
         "inputs": {name: input_to_rest(value, refs) for name, value in (spec.get("inputs") or {}).items()},
         "outputs": {name: output_to_rest(value) for name, value in (spec.get("outputs") or {}).items()},
         "environmentVariables": string_values(spec.get("environment_variables")),
