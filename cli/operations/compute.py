@@ -8,7 +8,7 @@ from typing import Iterable, Optional
 from cli.errors import UsageError
 
 TYPES = {"amlcompute": "amlcompute", "computeinstance": "computeinstance", "kubernetes": "kubernetes",
-         "virtualmachine": "virtualmachine"}
+         "virtualmachine": "virtualmachine", "synapsespark": "synapsespark"}
 
 
 def normalize_type(value: Optional[str]) -> Optional[str]:
@@ -17,7 +17,7 @@ def normalize_type(value: Optional[str]) -> Optional[str]:
         return None
     kind = TYPES.get(value.lower())
     if kind is None:
-        raise UsageError(f"--type {value}: expected one of AmlCompute, ComputeInstance, Kubernetes, VirtualMachine")
+        raise UsageError(f"--type {value}: expected one of AmlCompute, ComputeInstance, Kubernetes, VirtualMachine, SynapseSpark")
     return kind
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cli.rest.common import compact, duration_seconds, iso_duration, resource_fields
 
 _TYPES = {"amlcompute": "AmlCompute", "computeinstance": "ComputeInstance",
-          "kubernetes": "Kubernetes", "virtualmachine": "VirtualMachine"}
+          "kubernetes": "Kubernetes", "virtualmachine": "VirtualMachine", "synapsespark": "SynapseSpark"}
 _DEFAULT_SIZE = "STANDARD_DS3_V2"  # the SDK's ComputeDefaults.VMSIZE
 # the SDK's AmlCompute defaults (ComputeDefaults): the contract requires maxNodeCount
 _MIN_NODES, _MAX_NODES, _IDLE_SECONDS = 0, 4, 120
@@ -111,6 +111,8 @@ def to_rest(spec: dict, refs=None) -> dict:
         compute["resourceId"] = spec.get("resource_id")
         compute["properties"] = compact({"namespace": spec.get("namespace", "default")})
         compute["computeLocation"] = spec.get("location")
+    elif kind == "synapsespark":
+        compute["resourceId"] = spec.get("resource_id")  # an attached pool: its id says it all
     else:
         ssh = spec.get("ssh_settings") or {}
         compute["resourceId"] = spec.get("resource_id")

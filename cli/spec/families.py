@@ -39,6 +39,7 @@ FAMILIES = [
     Family("computeInstance", "compute", ("computeinstance",)),
     Family("kubernetesCompute", "compute", ("kubernetes",)),
     Family("vmCompute", "compute", ("virtualmachine",)),
+    Family("synapseSparkCompute", "compute", ("synapsespark",)),
     Family("managedOnlineEndpoint", "online-endpoint", (), True),
     Family("kubernetesOnlineEndpoint", "online-endpoint", ()),
     Family("managedOnlineDeployment", "online-deployment", ("managed",), True),

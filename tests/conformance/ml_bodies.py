@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
+from body_families import spec_file
 from cli_defaults import overrides_for
 from workspace_stand_in import RESOURCE_GROUP, SUBSCRIPTION, WORKSPACE, WORKSPACE_ID, answer
 
@@ -63,7 +64,7 @@ def ml_requests(corpus: Path, rel: str, family: str, group: str, work: Path) -> 
     from cli.errors import MLError
     from cli.spec.loader import load_spec
 
-    path = corpus / rel
+    path = spec_file(corpus, rel)
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     sets = [f"{k}={v}" for k, v in overrides_for(rel, family, data if isinstance(data, dict) else {})]
     transport = StandInTransport()

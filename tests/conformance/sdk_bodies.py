@@ -34,7 +34,7 @@ import urllib3
 from requests.adapters import BaseAdapter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from body_families import corpus_rows  # noqa: E402
+from body_families import corpus_rows, spec_file  # noqa: E402
 from cli_defaults import overrides_for  # noqa: E402
 from workspace_stand_in import ACCOUNT_URL, CONTAINER, RESOURCE_GROUP, SUBSCRIPTION, WORKSPACE, WORKSPACE_ID, answer  # noqa: E402
 
@@ -112,7 +112,7 @@ def create(client, family: str, path: Path, params: list):
         return client.jobs.create_or_update(load.load_job(str(path), params_override=params))
     if family.endswith("Component"):
         return client.components.create_or_update(load.load_component(str(path), params_override=params))
-    if family in ("amlCompute", "computeInstance", "kubernetesCompute", "vmCompute"):
+    if family in ("amlCompute", "computeInstance", "kubernetesCompute", "vmCompute", "synapseSparkCompute"):
         return client.compute.begin_create_or_update(load.load_compute(str(path), params_override=params)).result()
     if family in ("azureBlob", "azureFile", "azureDataLakeGen1", "azureDataLakeGen2"):
         return client.datastores.create_or_update(load.load_datastore(str(path), params_override=params))
@@ -158,7 +158,7 @@ def main():
         session = requests.Session()
         session.mount("https://", stand_in)
         client = MLClient(Token(), SUBSCRIPTION, RESOURCE_GROUP, WORKSPACE, transport=RequestsTransport(session=session))
-        path = corpus / rel
+        path = spec_file(corpus, rel)
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         params = [{k: v} for k, v in overrides_for(rel, family, data if isinstance(data, dict) else {})]
         try:
