@@ -22,7 +22,7 @@ BODY_SPECS = "body_specs"  # our own specs for what the corpus does not exercise
 OWN_SPECS = {
     "compute_synapsespark.yml": "synapseSparkCompute", "data_mltable_local.yml": "data",
     "job_environment_label.yml": "commandJob", "component_boolean_default.yml": "commandComponent",
-    "job_inline_conda_environment.yml": "commandJob",
+    "job_inline_conda_environment.yml": "commandJob", "job_inline_image_environment.yml": "commandJob",
 }
 
 

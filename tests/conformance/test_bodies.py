@@ -189,3 +189,31 @@ def test_what_ml_sends_is_in_the_contract(rel):
 
 def test_expectations_name_recorded_specs():
     assert sorted(set(EXPECTED) - {row["path"] for row in RECORDED}) == []
+
+
+# Each difference issue 13 (and issue 7's inline environments, untyped inputs) named, with a spec
+# whose requests now equal the SDK's.
+FIXED = {
+    "inline build-context environment (job)": "azureml-examples/cli/jobs/single-step/scikit-learn/iris/job-docker-context.yml",
+    "inline image + conda environment (job)": "azureml-examples/cli/jobs/single-step/dask/nyctaxi/job.yml",
+    "inline image environment (job)": "body_specs/job_inline_image_environment.yml",
+    "inline environment (component)": "azure-sdk-tests/components/helloworld_components_with_env/helloworld_component_env_inline.yml",
+    "additional_includes in the code upload": "azureml-examples/cli/assets/component/component_additional_includes.yml",
+    "amlcompute without min/max": "azureml-examples/cli/resources/compute/cluster-minimal.yml",
+    "compute instance schedules": "azureml-examples/cli/resources/compute/instance-schedule.yml",
+    "workspace location on computes": "azureml-examples/cli/resources/compute/vm-attach.yml",
+    "mltable referencedUris": "body_specs/data_mltable_local.yml",
+    "datastores with skipValidation=true": "azureml-examples/cli/resources/datastore/blob.yml",
+    "boolean and number input defaults": "body_specs/component_boolean_default.yml",
+    "environment @label other than latest (refused by both)": "body_specs/job_environment_label.yml",
+    "synapsespark attached compute": "body_specs/compute_synapsespark.yml",
+    "input with path and no type is uri_folder": "azure-sdk-tests/command_job/command_job_input_types.yml",
+}
+
+
+@pytest.mark.parametrize("difference", sorted(FIXED))
+def test_each_fixed_difference_has_a_spec_now_equal(difference):
+    rel = FIXED[difference]
+    assert rel in {row["path"] for row in RECORDED} and rel not in EXPECTED
+    equal, detail, _ = compared(rel)
+    assert equal, detail
