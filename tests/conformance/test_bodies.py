@@ -1,14 +1,15 @@
-"""What `ml` sends to create every corpus spec equals what the official SDK sends, or a recorded reason says why not.
+"""What `ml` sends to create every corpus spec equals what the official SDK sends, or a recorded reason
+says why not.
 
 sdk_bodies.jsonl holds, per spec of a family ml creates, the requests azure-ai-ml made to create it
 (regenerate with sdk_bodies.py in the oracle venv). ml_bodies.py runs our own operations for the same
 spec against the same stand-in workspace. Both request lists (method, path below the workspace,
 query, JSON body) go through `normalise`, the one normalisation, and must then be equal, except for
 what body_expectations.tsv lists with a reason: rules that hold for a whole collection (a key left
-out of both sides, or `request:<action>`, an action only one client calls), single specs that still differ (the test fails when one no longer differs),
-and (key `contract`) the few bodies ml sends as the SDK does though the 2025-12-01 contract lacks
-what they hold. Every other request ml sends must be a contract operation whose body validates
-against models.strict.schema.json.
+out of both sides, or `request:<action>`, an action only one client calls); single specs that still
+differ (the test fails when one no longer differs); and (key `contract`) the few bodies ml sends as
+the SDK does though the 2025-12-01 contract lacks what they hold. Every other request ml sends must
+be a contract operation whose body validates against models.strict.schema.json.
 """
 
 from __future__ import annotations
