@@ -107,7 +107,7 @@ def test_compute_lifecycle():
     assert ml_fails(3, "compute", "show", "-n", "cpu").startswith("ml: error: (ResourceNotFound) The compute 'cpu'")
     assert ml_fails(3, "compute", "delete", "-n", "cpu", "-y").startswith("ml: error: (ResourceNotFound)")
     assert ml_fails(2, "compute", "create", "-n", "x", "-t", "gpu") == \
-        "ml: error: --type gpu: expected one of AmlCompute, ComputeInstance, Kubernetes, VirtualMachine\n"
+        "ml: error: --type gpu: expected one of AmlCompute, ComputeInstance, Kubernetes, VirtualMachine, SynapseSpark\n"
 
 
 def test_datastore_lifecycle():
