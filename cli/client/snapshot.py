@@ -205,6 +205,30 @@ def _skip_special(rel: str) -> None:
     log.warning("warning: skipped %s: not a regular file (a FIFO, socket or device is never uploaded)", rel)
 
 
+MERGED_FOLDER = "code_with_additional_includes"  # the SDK's name for code merged with its includes
+
+
+def collect_with_includes(code: Optional[os.PathLike | str], includes: Sequence[str]) -> List[SnapshotFile]:
+    """A component's code with its `additional_includes`, as the SDK merges them before the upload:
+    each include (file or folder) placed at the root under its own name, taken whole (the SDK copies
+    includes disregarding ignore files). A name the code already has is refused, as the SDK refuses it."""
+    files = collect(code) if code is not None else []
+    taken = {f.relpath.split("/", 1)[0] for f in files}
+    for include in includes:
+        source = Path(include)
+        if not source.exists():
+            raise UsageError(f"additional include '{include}' does not exist")
+        if source.name in taken:
+            raise UsageError(f"additional include '{include}': the code already has a '{source.name}'")
+        taken.add(source.name)
+        if source.is_file():
+            files.append(SnapshotFile(source.name, source.stat().st_size, str(source.resolve())))
+        else:
+            files += [SnapshotFile(f"{source.name}/{f.relpath}", f.size, f.path) for f in collect(source, IgnoreRules())]
+    files.sort(key=lambda f: f.relpath)
+    return files
+
+
 def _inside(real: str, root: Path) -> bool:
     return real == str(root) or real.startswith(str(root) + os.sep)
 

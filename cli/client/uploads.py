@@ -11,17 +11,22 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 from urllib.parse import quote
 
 from cli.client.blob_upload import BlobTarget, upload_blobs
-from cli.client.snapshot import HASH_VERSION, SnapshotFile, collect, content_hash
+from cli.client.snapshot import HASH_VERSION, MERGED_FOLDER, SnapshotFile, collect, collect_with_includes, content_hash
 from cli.errors import ServiceError, UsageError
 
 
-def upload_code(client, path, *, name: Optional[str] = None, version: str = "1") -> str:
-    """Upload a code folder (or file) unless the workspace has it already; returns the code version's ARM id."""
-    files = collect_files(path)
+def upload_code(client, path, *, name: Optional[str] = None, version: str = "1", includes: Sequence[str] = ()) -> str:
+    """Upload a code folder (or file) unless the workspace has it already; returns the code version's ARM id.
+
+    With `includes` (a component's additional_includes), the code and the includes are uploaded as one
+    folder, as the SDK merges them."""
+    files = collect_with_includes(path, includes) if includes else collect_files(path)
+    if not files:
+        raise UsageError(f"{path}: nothing to upload (the code and its additional includes are empty)")
     digest = content_hash(files)
     anonymous = name is None
     # Anonymous code is named by its hash (a UUID, like the SDK's random one) so that the lookup below
@@ -33,10 +38,11 @@ def upload_code(client, path, *, name: Optional[str] = None, version: str = "1")
         return found["id"]
     version_path = client.workspace.version("codes", name, version)  # checks name and version before any request
     sas_uri, blob_uri = start_pending_upload(client, version_path, digest)
-    folder = folder_name(path)
+    folder = MERGED_FOLDER if includes else folder_name(path)
     upload_blobs(client, BlobTarget.from_sas_uri(sas_uri), blob_names(files, folder),
                  label=folder or files[0].relpath, name=name, version=version)
-    code_uri = f"{blob_uri.rstrip('/')}/{quote(folder, safe='~')}" if folder else blob_uri.rstrip("/")
+    # a lone file's code is the folder holding it, with the trailing '/' the SDK's subdir_path gives
+    code_uri = f"{blob_uri.rstrip('/')}/{quote(folder, safe='~')}" if folder else blob_uri.rstrip("/") + "/"
     body = {"properties": {"codeUri": code_uri, "isAnonymous": anonymous,
                            "properties": {"hash_sha256": digest, "hash_version": HASH_VERSION}}}
     result = client.put(version_path, body) or {}

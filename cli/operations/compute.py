@@ -8,7 +8,7 @@ from typing import Iterable, Optional
 from cli.errors import UsageError
 
 TYPES = {"amlcompute": "amlcompute", "computeinstance": "computeinstance", "kubernetes": "kubernetes",
-         "virtualmachine": "virtualmachine"}
+         "virtualmachine": "virtualmachine", "synapsespark": "synapsespark"}
 
 
 def normalize_type(value: Optional[str]) -> Optional[str]:
@@ -17,7 +17,7 @@ def normalize_type(value: Optional[str]) -> Optional[str]:
         return None
     kind = TYPES.get(value.lower())
     if kind is None:
-        raise UsageError(f"--type {value}: expected one of AmlCompute, ComputeInstance, Kubernetes, VirtualMachine")
+        raise UsageError(f"--type {value}: expected one of AmlCompute, ComputeInstance, Kubernetes, VirtualMachine, SynapseSpark")
     return kind
 
 
@@ -26,6 +26,9 @@ def create(client, spec: dict, *, wait: bool = True) -> Optional[dict]:
 
     if not spec.get("type"):
         raise UsageError(f"compute '{spec['name']}' needs a type (--type/-t AmlCompute or ComputeInstance)")
+    if spec["type"] != "amlcompute" or not spec.get("location"):
+        # As the SDK does: only an amlcompute may name its own location; the rest take the workspace's.
+        spec = {**spec, "location": (client.get(client.workspace.arm_id) or {}).get("location")}
     body = compute.to_rest(spec, None)
     result = client.put(client.workspace.compute(spec["name"]), body, wait=wait)
     return compute.from_rest(result) if result else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from cli.errors import UsageError
+from cli.errors import ConflictError, ResourceNotFoundError, UsageError
 from cli.operations import assets
 from cli.operations.uploading import upload_local_path
 
@@ -26,9 +26,48 @@ def spec_from_flags(image: Optional[str], conda_file: Optional[str], build_conte
     return flags
 
 
+def register_inline(client, inline: dict) -> str:
+    """An environment written inline in a job or component, registered as the SDK does: an anonymous
+    version named CliV2AnonymousEnvironment, versioned from its content (its build context uploaded
+    first); returns its ARM id, which the job or component then references."""
+    from cli.client.snapshot import object_hash
+    from cli.rest import environment as rest
+    from cli.spec.paths import is_local_path
+
+    # the SDK ignores an inline environment's own name and version
+    spec = {key: value for key, value in inline.items() if key not in ("name", "version")}
+    if not (spec.get("image") or spec.get("build")):
+        raise UsageError("an inline environment needs an image or a build context")
+    context = (spec.get("build") or {}).get("path")
+    build_hash = object_hash(context) if is_local_path(context) else None
+    spec.update(name=rest.ANONYMOUS_NAME, version=rest.anonymous_version(spec, build_hash), is_anonymous=True)
+    uploads = upload_local_path(client, spec, "environments", context)
+    path = client.workspace.version("environments", spec["name"], spec["version"])
+    created = client.put(path, rest.to_rest(spec, assets.resolver(client, uploads))) or {}
+    return created.get("id") or path
+
+
 def create(client, spec: dict, datastore: Optional[str] = None) -> dict:
     if not (spec.get("image") or spec.get("build")):
         raise UsageError(f"environment '{spec['name']}' needs an image (--image/-i) or a build context (--build-context/-b)")
     build = spec.get("build") or {}
     uploads = upload_local_path(client, spec, "environments", build.get("path"), datastore)
+    if spec.get("version") is None:
+        # As the SDK does: first try the latest version (unchanged content keeps it), then a new one.
+        latest = _latest_version(client, spec["name"])
+        if latest is not None:
+            try:
+                return assets.create(client, "environments", {**spec, "version": latest}, uploads)
+            except ConflictError:
+                pass
     return assets.create(client, "environments", spec, uploads)
+
+
+def _latest_version(client, name: str) -> Optional[str]:
+    """The container's latestVersion (what the SDK reads); None when there is no such environment."""
+    try:
+        container = client.get(client.workspace.container("environments", name)) or {}
+    except ResourceNotFoundError:
+        return None
+    latest = (container.get("properties") or {}).get("latestVersion")
+    return str(latest) if latest else None

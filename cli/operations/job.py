@@ -64,6 +64,10 @@ def create(client, spec: dict, *, name: Optional[str] = None) -> dict:
     spec.setdefault("display_name", spec["name"])
     _check_compute(client, spec.get("compute"))
     uploads = _upload_local(client, spec)
+    if isinstance(spec.get("environment"), dict):
+        from cli.operations.environment import register_inline
+
+        spec["environment"] = "azureml:" + register_inline(client, spec["environment"])
     body = translate(client, lambda refs: rest.to_rest(spec, refs), uploads, JobReferences)
     return shown_job(client.put(client.workspace.job(spec["name"]), body) or {})
 

@@ -7,6 +7,9 @@ from cli.rest.common import compact, duration_seconds, iso_duration, resource_fi
 _TYPES = {"amlcompute": "AmlCompute", "computeinstance": "ComputeInstance",
           "kubernetes": "Kubernetes", "virtualmachine": "VirtualMachine", "synapsespark": "SynapseSpark"}
 _DEFAULT_SIZE = "STANDARD_DS3_V2"  # the SDK's ComputeDefaults.VMSIZE
+# the SDK's AmlCompute defaults (ComputeDefaults): the contract requires maxNodeCount
+_MIN_NODES, _MAX_NODES, _IDLE_SECONDS = 0, 4, 120
+_SSH_PORT = 22  # the SDK's default for an attached virtual machine
 _IDENTITY = {"system_assigned": "SystemAssigned", "user_assigned": "UserAssigned",
              "system_assigned,user_assigned": "SystemAssigned,UserAssigned", "none": "None"}
 
@@ -23,6 +26,38 @@ def _pascal(value: str | None) -> str | None:
     return "".join(part.capitalize() for part in value.split("_")) if value else None
 
 
+def _given(spec: dict, key: str, default):
+    return default if spec.get(key) is None else spec[key]
+
+
+def _trigger(trigger: dict) -> dict:
+    """A compute instance schedule's trigger (cron or recurrence) as the wire has it."""
+    kind = trigger.get("type", "cron").lower()
+    # triggerType goes on the schedule only: the contract's Cron and Recurrence have none (the SDK repeats it)
+    common = compact({"startTime": trigger.get("start_time"), "timeZone": trigger.get("time_zone")})
+    if kind == "cron":
+        return {"cron": {**common, "expression": trigger.get("expression")}}
+    schedule = trigger.get("schedule") or {}
+    recurrence = compact({"frequency": trigger.get("frequency"), "interval": trigger.get("interval"),
+                          "schedule": compact({"hours": schedule.get("hours"), "minutes": schedule.get("minutes"),
+                                               "weekDays": schedule.get("week_days"),
+                                               "monthDays": schedule.get("month_days")}) or None})
+    return {"recurrence": {**recurrence, **common}}
+
+
+def _schedules(schedules: dict | None) -> dict | None:
+    """`schedules.compute_start_stop` as ComputeSchedules (the SDK's ComputeStartStopSchedule)."""
+    if not schedules:
+        return None
+    entries = []
+    for item in schedules.get("compute_start_stop") or ():
+        trigger = item.get("trigger") or {}
+        entries.append({"action": item.get("action"), **_trigger(trigger),
+                        "status": item.get("state", "enabled").capitalize(),
+                        "triggerType": trigger.get("type", "cron").lower().capitalize()})
+    return {"computeStartStop": entries}
+
+
 def _aml(spec: dict) -> tuple[dict, bool]:
     ssh = spec.get("ssh_settings")
     public = spec.get("ssh_public_access_enabled")
@@ -33,8 +68,9 @@ def _aml(spec: dict) -> tuple[dict, bool]:
             "adminUserName": ssh.get("admin_username"), "adminUserSshPublicKey": ssh.get("ssh_key_value"),
             "adminUserPassword": ssh.get("admin_password")}) if ssh else None,
         "scaleSettings": compact({
-            "maxNodeCount": spec.get("max_instances"), "minNodeCount": spec.get("min_instances"),
-            "nodeIdleTimeBeforeScaleDown": iso_duration(spec.get("idle_time_before_scale_down"))}),
+            "maxNodeCount": _given(spec, "max_instances", _MAX_NODES),
+            "minNodeCount": _given(spec, "min_instances", _MIN_NODES),
+            "nodeIdleTimeBeforeScaleDown": iso_duration(_given(spec, "idle_time_before_scale_down", _IDLE_SECONDS))}),
         "subnet": {"id": spec["network_settings"]["subnet"]} if (spec.get("network_settings") or {}).get("subnet") else None,
         "remoteLoginPortPublicAccess": "NotSpecified" if public is None else "Enabled" if public else "Disabled",
         "enableNodePublicIp": spec.get("enable_node_public_ip", True),
@@ -59,6 +95,7 @@ def _instance(spec: dict) -> tuple[dict, bool]:
         "enableSSO": spec.get("enable_sso", True),
         "applicationSharingPolicy": "Shared",
         "computeInstanceAuthorizationType": "personal",
+        "schedules": _schedules(spec.get("schedules")),
     })
     return props, ssh_rest is None or not public
 
@@ -73,13 +110,14 @@ def to_rest(spec: dict, refs=None) -> dict:
     elif kind == "kubernetes":
         compute["resourceId"] = spec.get("resource_id")
         compute["properties"] = compact({"namespace": spec.get("namespace", "default")})
-    elif kind == "synapsespark":  # attached: the pool's settings live in Synapse, only its id is sent
-        compute["resourceId"] = spec.get("resource_id")
+        compute["computeLocation"] = spec.get("location")
+    elif kind == "synapsespark":
+        compute["resourceId"] = spec.get("resource_id")  # an attached pool: its id says it all
     else:
         ssh = spec.get("ssh_settings") or {}
         compute["resourceId"] = spec.get("resource_id")
         compute["properties"] = compact({
-            "sshPort": ssh.get("ssh_port"),
+            "sshPort": ssh.get("ssh_port", _SSH_PORT),
             "administratorAccount": compact({"username": ssh.get("admin_username"), "password": ssh.get("admin_password")}) or None,
         })
     return compact({"location": spec.get("location"), "tags": spec.get("tags"),

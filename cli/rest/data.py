@@ -12,6 +12,7 @@ def to_rest(spec: dict, refs) -> dict:
         "description": spec.get("description"),
         "tags": string_values(spec.get("tags")),
         "properties": string_values(spec.get("properties")),
+        "referencedUris": spec.get("referenced_uris"),
         "isAnonymous": False,
         "isArchived": False,
     })}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import yaml
@@ -9,6 +10,7 @@ import yaml
 from cli.errors import UsageError
 from cli.rest.common import asset_show, compact, string_values
 
+ANONYMOUS_NAME = "CliV2AnonymousEnvironment"  # the SDK's name for every inline environment
 _ROUTES = (("liveness_route", "livenessRoute"), ("readiness_route", "readinessRoute"),
            ("scoring_route", "scoringRoute"), ("startup_route", "startupRoute"))
 
@@ -41,9 +43,34 @@ def to_rest(spec: dict, refs) -> dict:
         "description": spec.get("description"),
         "tags": string_values(spec["tags"]) if spec.get("tags") else None,
         "properties": string_values(spec["properties"]) if spec.get("properties") else None,
-        "isAnonymous": False,
+        "isAnonymous": bool(spec.get("is_anonymous")),
         "isArchived": False,
     })}
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf8")).hexdigest()
+
+
+def anonymous_version(spec: dict, build_hash: str | None = None) -> str:
+    """The version the SDK gives an inline environment (`Environment._generate_anonymous_name_version`).
+
+    From the image, inference config and conda file, or from the build context's object hash
+    (`build_hash`) and Dockerfile path. The SDK chains the parts with `str.join`, which interleaves
+    one digest between the characters of the next; kept as is, since the version must be the SDK's.
+    """
+    build = spec.get("build")
+    if build:
+        digest = _sha256(build_hash or build.get("path") or "")
+        if build.get("dockerfile_path"):
+            digest = digest.join(_sha256(build["dockerfile_path"]))
+    else:
+        digest = _sha256(spec.get("image") or "")
+        if spec.get("inference_config"):
+            digest = digest.join(_sha256(yaml.dump(spec["inference_config"], sort_keys=True)))
+        if spec.get("conda_file"):
+            digest = digest.join(_sha256(conda_text(spec["conda_file"])))
+    return _sha256(digest)
 
 
 def from_rest(body: dict) -> dict:

@@ -13,6 +13,7 @@ _DISTRIBUTION_FIELDS = {"process_count_per_instance": "processCountPerInstance",
                         "head_node_additional_args": "headNodeAdditionalArgs",
                         "worker_node_additional_args": "workerNodeAdditionalArgs"}
 _IDENTITIES = {"managed": "Managed", "managed_identity": "Managed", "user_identity": "UserIdentity", "aml_token": "AMLToken"}
+_IDENTITY_SPELLINGS = {"amltoken": "aml_token", "useridentity": "user_identity", "managedidentity": "managed"}
 _RESOURCES = {"instance_count": "instanceCount", "instance_type": "instanceType", "shm_size": "shmSize",
               "docker_args": "dockerArgs", "properties": "properties"}
 
@@ -24,14 +25,45 @@ def _renamed(data: dict | None, names: dict) -> dict:
 def distribution_to_rest(distribution: dict | None) -> dict | None:
     if not distribution:
         return None
-    return {"distributionType": _DISTRIBUTIONS[distribution["type"].lower()], **_renamed(distribution, _DISTRIBUTION_FIELDS)}
+    kind = distribution["type"].lower()
+    if kind == "tensorflow":  # the SDK's TensorFlowDistribution defaults parameter_server_count to 0
+        distribution = {"parameter_server_count": 0, **distribution}
+    return {"distributionType": _DISTRIBUTIONS[kind], **_renamed(distribution, _DISTRIBUTION_FIELDS)}
 
 
 def identity_to_rest(identity: dict | None) -> dict | None:
     if not identity:
         return None
-    return compact({"identityType": _IDENTITIES[identity["type"]], "clientId": identity.get("client_id"),
+    kind = identity["type"].lower()
+    return compact({"identityType": _IDENTITIES[_IDENTITY_SPELLINGS.get(kind, kind)], "clientId": identity.get("client_id"),
                     "objectId": identity.get("object_id"), "resourceId": identity.get("msi_resource_id")})
+
+
+# properties only the service sets; the SDK removes them from what it sends
+_SERVICE_SET = ("_azureml.ComputeTargetType",)
+_SERVICE_TYPES = {"jupyter_lab": "JupyterLab", "vs_code": "VSCode", "tensor_board": "TensorBoard", "ssh": "SSH",
+                  "custom": "Custom", "tracking": "Tracking", "studio": "Studio"}
+# service keys the SDK carries in the service's properties
+_SERVICE_PROPERTIES = {"log_dir": "logDir", "ssh_public_keys": "sshPublicKeys"}
+
+
+def services_to_rest(services: dict | None) -> dict | None:
+    """`services:` (interactive endpoints) as the SDK's JobService entries."""
+    if not services:
+        return None
+    result = {}
+    for name, service in services.items():
+        service = service or {}
+        properties = {**string_values(service.get("properties")),
+                      **{wire: str(service[ours]) for ours, wire in _SERVICE_PROPERTIES.items() if service.get(ours)}}
+        kind = service.get("type")
+        result[name] = compact({
+            "jobServiceType": _SERVICE_TYPES.get(kind, kind) if kind else None,
+            "port": service.get("port"), "endpoint": service.get("endpoint"),
+            "nodes": {"nodesValueType": "All"} if service.get("nodes") else None,
+            "properties": properties or None,
+        })
+    return result
 
 
 def resources_to_rest(resources: dict | None) -> dict | None:
@@ -58,7 +90,7 @@ def to_rest(spec: dict, refs) -> dict:
         "description": spec.get("description"),
         "experimentName": spec.get("experiment_name"),
         "tags": string_values(spec.get("tags")),
-        "properties": string_values(spec.get("properties")),
+        "properties": string_values({k: v for k, v in (spec.get("properties") or {}).items() if k not in _SERVICE_SET}),
         "inputs": {name: input_to_rest(value, refs) for name, value in (spec.get("inputs") or {}).items()},
         "outputs": {name: output_to_rest(value) for name, value in (spec.get("outputs") or {}).items()},
         "environmentVariables": string_values(spec.get("environment_variables")),
@@ -67,6 +99,7 @@ def to_rest(spec: dict, refs) -> dict:
         "limits": {"jobLimitsType": "Command", "timeout": iso_duration(timeout)} if timeout else None,
         "identity": identity_to_rest(spec.get("identity")),
         "queueSettings": {"jobTier": queue["job_tier"].capitalize()} if queue.get("job_tier") else None,
+        "services": services_to_rest(spec.get("services")),
         "isArchived": False,
     })}
 

@@ -18,7 +18,9 @@ def _literal(value) -> dict:
 def input_to_rest(value, refs) -> dict:
     if not isinstance(value, dict):
         return _literal(value)
-    kind, path = value.get("type"), value.get("path")
+    path = value.get("path")
+    # an input with a path but no type is a uri_folder, as the SDK makes it
+    kind = value.get("type") or ("uri_folder" if path is not None else None)
     if kind not in _ASSET_TYPES or (isinstance(path, str) and "${{" in path):
         return _literal(value.get("value", value.get("default", path)))
     return compact({"jobInputType": kind, "uri": refs.input_uri(path, kind),

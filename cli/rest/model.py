@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from cli.rest.common import asset_show, compact, string_values
+
+# a workspace-qualified datastore path; the SDK re-scopes it to the workspace the model is created in
+_LONG_DATASTORE_PATH = re.compile(r"^azureml://subscriptions/[^/]+/resource[Gg]roups/[^/]+/workspaces/[^/]+/(datastores/.+)$")
 
 
 def to_rest(spec: dict, refs) -> dict:
@@ -10,7 +15,7 @@ def to_rest(spec: dict, refs) -> dict:
     return {"properties": compact({
         "modelType": spec.get("type", "custom_model"),
         # the SDK sends models' datastore paths in the long, workspace-qualified form
-        "modelUri": refs.data_uri(spec["path"], long_form=True),
+        "modelUri": refs.data_uri(_LONG_DATASTORE_PATH.sub(r"azureml://\1", spec["path"]), long_form=True),
         "description": spec.get("description"),
         "tags": string_values(spec.get("tags")),
         "properties": string_values(spec.get("properties")),

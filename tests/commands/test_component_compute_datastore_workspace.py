@@ -64,11 +64,12 @@ def test_pipeline_component_creates_its_step_components(tmp_path):
     _pipeline_files(tmp_path)
     pipeline = ml_json("component", "create", "-f", str(tmp_path / "pipeline.yml"))
     prep, report = pipeline["jobs"]["prep"]["component"], pipeline["jobs"]["report"]["component"]
-    assert prep.startswith("azureml:prep:") and report.startswith("azureml:azureml_anonymous:")
-    assert ml_json("component", "show", "-n", "prep", "-v", prep.rsplit(":", 1)[1])["command"].startswith("python prep.py")
+    # as the SDK makes them: steps from a file or written inline are anonymous components
+    assert prep.startswith("azureml:azureml_anonymous:") and report.startswith("azureml:azureml_anonymous:")
+    assert ml_json("component", "show", "-n", "azureml_anonymous", "-v", prep.rsplit(":", 1)[1])["command"].startswith("python prep.py")
     # the same pipeline again reuses its step components: same versions, nothing new
     assert ml_json("component", "create", "-f", str(tmp_path / "pipeline.yml")) == pipeline
-    assert ml_ok("component", "list", "-n", "prep", "--query", "length(@)", "-o", "tsv") == "1\n"
+    assert ml_ok("component", "list", "-n", "azureml_anonymous", "--query", "length(@)", "-o", "tsv") == "2\n"
     assert ml_fails(2, "component", "create", "-f", str(tmp_path / "missing.yml")) == \
         f"ml: error: {tmp_path / 'missing.yml'}: no such file\n"
 
@@ -106,7 +107,7 @@ def test_compute_lifecycle():
     assert ml_fails(3, "compute", "show", "-n", "cpu").startswith("ml: error: (ResourceNotFound) The compute 'cpu'")
     assert ml_fails(3, "compute", "delete", "-n", "cpu", "-y").startswith("ml: error: (ResourceNotFound)")
     assert ml_fails(2, "compute", "create", "-n", "x", "-t", "gpu") == \
-        "ml: error: --type gpu: expected one of AmlCompute, ComputeInstance, Kubernetes, VirtualMachine\n"
+        "ml: error: --type gpu: expected one of AmlCompute, ComputeInstance, Kubernetes, VirtualMachine, SynapseSpark\n"
 
 
 def test_datastore_lifecycle():
