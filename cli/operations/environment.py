@@ -43,7 +43,7 @@ def register_inline(client, inline: dict) -> str:
     spec.update(name=rest.ANONYMOUS_NAME, version=rest.anonymous_version(spec, build_hash), is_anonymous=True)
     uploads = upload_local_path(client, spec, "environments", context)
     path = client.workspace.version("environments", spec["name"], spec["version"])
-    created = client.put(path, rest.to_rest(spec, assets.resolver(client, uploads))) or {}
+    created = client.put(path, assets.translate(client, lambda refs: rest.to_rest(spec, refs), uploads)) or {}
     return created.get("id") or path
 
 

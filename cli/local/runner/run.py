@@ -173,7 +173,7 @@ class Runner:
         self.check_cancel()
         python = environment.prepare(self.service, props.get("environmentId"), self.home, progress=self.notice)
         if python.build_log:
-            shutil.copy(python.build_log, self.folder.system_logs / "environment_build.log")
+            shutil.copyfile(python.build_log, self.folder.system_logs / "environment_build.log")
         self.check_cancel()
         env = self.job_environment(props, python, env)
         plans = launch.plan(props, command, env, self.folder.user_logs)
