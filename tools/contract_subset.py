@@ -25,6 +25,7 @@ ROOTS = (
     "CodeContainer", "CodeVersion", "ComponentContainer", "ComponentVersion",
     "DataContainer", "DataVersionBase", "EnvironmentContainer", "EnvironmentVersion",
     "ModelContainer", "ModelVersion",
+    "BatchEndpoint", "BatchDeployment",
 )
 DROPPED = ("description", "title")
 OUTPUT = Path(__file__).resolve().parents[1] / "cli" / "local" / "contract" / "models.schema.json"

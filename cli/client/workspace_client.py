@@ -114,6 +114,12 @@ class WorkspaceClient:
     def post(self, path: str, body: Any = None, *, wait: bool = True, params: Params = None) -> Optional[dict]:
         return self._write("POST", path, body, wait, params)
 
+    def post_with_token(self, url: str, body: Any, *, scope: str, headers: Optional[Mapping[str, str]] = None) -> Optional[dict]:
+        """POST JSON to a data-plane URL as is (no api-version), with a bearer token for `scope`:
+        a batch endpoint's scoring URI takes an AAD token for Azure ML (https://ml.azure.com)."""
+        auth = {"Authorization": f"Bearer {self.access_token(scope)}"}
+        return self._json(self._send("POST", url, json=body, headers={**(headers or {}), **auth}))
+
     def delete(self, path: str, *, wait: bool = True, params: Params = None) -> None:
         self._write("DELETE", path, None, wait, params)
 

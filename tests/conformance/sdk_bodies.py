@@ -116,6 +116,15 @@ def create(client, family: str, path: Path, params: list):
         return client.compute.begin_create_or_update(load.load_compute(str(path), params_override=params)).result()
     if family in ("azureBlob", "azureFile", "azureDataLakeGen1", "azureDataLakeGen2"):
         return client.datastores.create_or_update(load.load_datastore(str(path), params_override=params))
+    if family == "batchEndpoint":
+        return client.batch_endpoints.begin_create_or_update(load.load_batch_endpoint(str(path), params_override=params)).result()
+    if family.endswith("atchDeployment"):  # az picks the loader by the spec's type, as here
+        import yaml
+
+        kind = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("type")
+        loader = {"model": load.load_model_batch_deployment,
+                  "pipeline": load.load_pipeline_component_batch_deployment}.get(kind, load.load_batch_deployment)
+        return client.batch_deployments.begin_create_or_update(loader(str(path), params_override=params)).result()
     operations = {"data": (client.data, load.load_data), "model": (client.models, load.load_model),
                   "environment": (client.environments, load.load_environment)}[family]
     return operations[0].create_or_update(operations[1](str(path), params_override=params))

@@ -92,7 +92,7 @@ def test_append_row_in_input_order_across_concurrent_workers(tmp_path):
     out = tmp_path / "work" / "out"
     out.mkdir(parents=True)
     done = drive(tmp_path / "work", "--input-data", str(data), "--mini-batch-size", "2", "--max-concurrency", "3",
-                 "--append-row-to", str(out), "--model-dir", str(tmp_path), program=("--prefix", "p:"))
+                 "--append-row-to", str(out), "--model-dir", str(tmp_path / "in"), program=("--prefix", "p:"))
     assert done.returncode == 0, done.stdout + done.stderr
     rows = (out / "parallel_run_step.txt").read_text().splitlines()
     assert [r.split()[0] for r in rows] == [f"p:f{i:02d}.txt" for i in range(1, 10)]

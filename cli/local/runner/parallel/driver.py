@@ -22,7 +22,7 @@ Semantics (Azure's parallel run):
 - append_row: every element run() returned becomes one line of <append-row-to>/<output-file-name>
   (DataFrame rows space-separated), mini-batches in input order (a uri_file output is that file
   itself); summary_only writes no results file.
-- The scoring script sees AZUREML_MODEL_DIR (--model-dir) and AZUREML_BI_OUTPUT_PATH (the output folder)
+- The scoring script sees AZUREML_MODEL_DIR (the folder holding --model-dir, the model's files) and AZUREML_BI_OUTPUT_PATH (the output folder)
   as on Azure's batch deployments.
 Exit code 0 when the job succeeds, 1 when it fails (the last line says why), 2 on bad arguments.
 """
@@ -144,8 +144,8 @@ class Driver:
         self.logs = os.path.join("logs", "user", "stdout", "localhost")
         os.makedirs(self.logs, exist_ok=True)
         self.env = dict(os.environ)
-        if args.model_dir:
-            self.env["AZUREML_MODEL_DIR"] = os.path.abspath(args.model_dir)
+        if args.model_dir:  # the model's files (a file or folder); Azure's variable names the folder holding them
+            self.env["AZUREML_MODEL_DIR"] = os.path.dirname(os.path.abspath(args.model_dir.rstrip("/")))
         if args.append_row_to:
             self.env["AZUREML_BI_OUTPUT_PATH"] = os.path.dirname(os.path.abspath(
                 results_file(args.append_row_to, args.output_file_name)))

@@ -113,4 +113,7 @@ def main(argv):
 
 if __name__ == "__main__":
     sys.stderr = sys.stdout  # one log per worker
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except BrokenPipeError:  # the driver finished (or was stopped) while this worker was starting
+        sys.exit(0)

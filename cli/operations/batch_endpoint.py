@@ -1,0 +1,139 @@
+"""Batch endpoints: create/update (PUT), show, list, delete, invoke (a POST to the scoring URI that
+starts a batch scoring job, as on Azure), list-jobs.
+
+Invoke follows the SDK's wire shape (operations/_batch_endpoint_operations.py): the body is
+`{"properties": {"inputData": {<name>: <JobInput>}, "outputDataset"?, ...}}`, the deployment goes in the
+`azureml-model-deployment` header, and the bearer token is one for Azure ML's data plane."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Optional
+
+from cli.errors import UsageError
+from cli.spec.paths import is_local_path
+
+ML_SCOPE = "https://ml.azure.com/.default"  # the audience of batch scoring URIs
+INPUT_TYPES = {"uri_folder": "UriFolder", "uri_file": "UriFile"}
+
+
+def create(client, spec: dict, *, wait: bool = True) -> Optional[dict]:
+    from cli.rest import batch
+
+    location = (client.get(client.workspace.arm_id) or {}).get("location")
+    result = client.put(client.workspace.batch_endpoint(spec["name"]), batch.endpoint_to_rest(spec, location), wait=wait)
+    return batch.endpoint_from_rest(result) if result else None
+
+
+def update(client, spec: dict, *, wait: bool = True) -> Optional[dict]:
+    """az's update: the endpoint must exist; its default deployment stays unless the spec names one."""
+    from cli.rest import batch
+
+    old = client.get(client.workspace.batch_endpoint(spec["name"])) or {}
+    default = ((old.get("properties") or {}).get("defaults") or {}).get("deploymentName")
+    if default and not (spec.get("defaults") or {}).get("deployment_name"):
+        spec = {**spec, "defaults": {"deployment_name": default}}
+    result = client.put(client.workspace.batch_endpoint(spec["name"]),
+                        batch.endpoint_to_rest(spec, old.get("location")), wait=wait)
+    return batch.endpoint_from_rest(result) if result else None
+
+
+def show(client, name: str) -> dict:
+    from cli.rest import batch
+
+    return batch.endpoint_from_rest(client.get(client.workspace.batch_endpoint(name)))
+
+
+def list_endpoints(client) -> list:
+    from cli.rest import batch
+
+    return [batch.endpoint_from_rest(item) for item in client.list(client.workspace.batch_endpoint())]
+
+
+def delete(client, name: str, *, wait: bool = True) -> None:
+    client.get(client.workspace.batch_endpoint(name))  # missing: exit 3, as az has it
+    client.delete(client.workspace.batch_endpoint(name), wait=wait)
+
+
+def _input(client, path: str, input_type: Optional[str]) -> dict:
+    """--input as a JobInput: a local file or folder (uploaded), azureml:name:version data, or a URI."""
+    from cli.client.datastore_upload import upload_to_datastore
+    from cli.rest.references import ReferenceResolver
+
+    if is_local_path(path):
+        from pathlib import Path
+
+        local = Path(path).expanduser()
+        if not local.exists():
+            raise UsageError(f"--input {path}: no such file or folder")
+        kind = input_type or ("uri_file" if local.is_file() else "uri_folder")
+        uri = upload_to_datastore(client, str(local.resolve()), name=str(uuid.uuid4()), version="1").uri
+        if kind == "uri_folder" and not uri.endswith("/"):
+            uri += "/"
+    elif path.startswith("azureml:") and not path.startswith("azureml://"):
+        kind = input_type or "uri_folder"
+        uri = ReferenceResolver(client.workspace.arm_id, latest={}).asset_id(path, "data") \
+            if "@" not in path else _latest_data(client, path)
+    else:
+        kind = input_type or ("uri_file" if path.rsplit("/", 1)[-1].count(".") else "uri_folder")
+        uri = path
+    if kind not in INPUT_TYPES:
+        raise UsageError(f"--input-type {kind}: expected uri_folder or uri_file")
+    return {INPUT_TYPES[kind]: {"jobInputType": INPUT_TYPES[kind], "uri": uri}}
+
+
+def _latest_data(client, path: str) -> str:
+    from cli.operations.assets import latest_version
+
+    name = path.removeprefix("azureml:").split("@", 1)[0]
+    return f"{client.workspace.arm_id}/data/{name}/versions/{latest_version(client, 'data', name)}"
+
+
+def invoke(client, name: str, *, deployment: Optional[str] = None, input_path: Optional[str] = None,
+           input_type: Optional[str] = None, job_name: Optional[str] = None,
+           experiment_name: Optional[str] = None, output_path: Optional[str] = None,
+           output_file_name: Optional[str] = None) -> dict:
+    """Start a batch scoring job; returns the job as `ml job show` prints it."""
+    from cli.operations.job import shown_job
+
+    endpoint = client.get(client.workspace.batch_endpoint(name)) or {}
+    scoring_uri = (endpoint.get("properties") or {}).get("scoringUri")
+    if not scoring_uri:
+        raise UsageError(f"batch endpoint '{name}' has no scoring URI yet")
+    if deployment:
+        client.get(client.workspace.batch_deployment(name, deployment))  # a wrong name: exit 3 before the POST
+    if not input_path:
+        raise UsageError("give the data to score with --input (a local file or folder, azureml: data, or a URI)")
+    props = {"inputData": _input(client, input_path, input_type)}
+    if output_path:
+        datastore, _, path = output_path.removeprefix("azureml://datastores/").partition("/paths/")
+        props["outputDataset"] = {"datastoreId": client.workspace.datastore(datastore), "path": path}
+    if output_file_name:
+        props["outputFileName"] = output_file_name
+    if job_name:
+        props["jobName"] = job_name  # the SDK's BatchJobSchema field for --job-name
+    if experiment_name:
+        props["properties"] = {"experimentName": experiment_name}
+    headers = {"azureml-model-deployment": deployment} if deployment else {}
+    answered = client.post_with_token(scoring_uri, {"properties": props}, scope=ML_SCOPE, headers=headers) or {}
+    job = answered.get("name")
+    return shown_job(client.get(client.workspace.job(job))) if job else answered
+
+
+JOBS_API_VERSION = "2020-09-01-dataplanepreview"  # the SDK's, for the data plane's job list
+
+
+def list_jobs(client, name: str) -> list:
+    """The endpoint's jobs, newest first, as `ml job list` prints them (read on the workspace's API
+    host, as the SDK's list_jobs does)."""
+    from cli.operations.job import shown_job
+
+    client.get(client.workspace.batch_endpoint(name))  # a missing endpoint: exit 3
+    url = f"{client.service_url('api')}{client.workspace.batch_endpoint(name)}/jobs"
+    jobs, seen = [], set()
+    while url and url not in seen:
+        seen.add(url)
+        page = client.get(url, api_version=JOBS_API_VERSION) or {}
+        jobs.extend(shown_job(item) for item in page.get("value") or ())
+        url = page.get("nextLink")
+    return jobs
