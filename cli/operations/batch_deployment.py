@@ -14,7 +14,8 @@ def _location(client) -> Optional[str]:
 
 
 def _inline_assets(client, spec: dict) -> dict:
-    """Create what the deployment holds inline; returns the uploads map for the translation."""
+    """Create what the deployment holds inline (code, environment, model: the SDK's order); returns the
+    uploads map for the translation."""
     from cli.client.uploads import upload_code
     from cli.operations import environment, model
 
@@ -22,11 +23,6 @@ def _inline_assets(client, spec: dict) -> dict:
     code = (spec.get("code_configuration") or {}).get("code")
     if isinstance(code, str) and is_local_path(code):
         uploads[code] = upload_code(client, code)
-    if isinstance(spec.get("model"), dict):
-        inline = dict(spec["model"])
-        if not inline.get("name"):
-            raise UsageError("an inline model of a deployment needs a name")
-        spec["model"] = "azureml:" + _reference(model.create(client, inline))
     if isinstance(spec.get("environment"), dict):
         inline = dict(spec["environment"])
         if inline.get("name"):  # the SDK registers a named inline environment as itself, version 1 unless given
@@ -34,6 +30,11 @@ def _inline_assets(client, spec: dict) -> dict:
             spec["environment"] = "azureml:" + _reference(environment.create(client, inline))
         else:
             spec["environment"] = "azureml:" + environment.register_inline(client, inline)
+    if isinstance(spec.get("model"), dict):
+        inline = dict(spec["model"])
+        if not inline.get("name"):
+            raise UsageError("an inline model of a deployment needs a name")
+        spec["model"] = "azureml:" + _reference(model.create(client, inline))
     return uploads
 
 

@@ -84,9 +84,14 @@ def ml_requests(corpus: Path, rel: str, family: str, group: str, work: Path) -> 
 
 def _create(client, group: str, spec) -> None:
     """What the `create` verb of `group` does with a loaded spec file (no flags)."""
-    from cli.operations import component, compute, data, datastore, environment, job, model
+    from cli.operations import (batch_deployment, batch_endpoint, component, compute, data, datastore, environment,
+                                job, model)
 
-    if group == "component":
+    if group == "batch-endpoint":
+        batch_endpoint.create(client, spec.data)
+    elif group == "batch-deployment":
+        batch_deployment.create(client, spec.data)
+    elif group == "component":
         component.create(client, spec)
     elif group == "job":
         job.create(client, spec.data)

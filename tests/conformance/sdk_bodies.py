@@ -124,7 +124,10 @@ def create(client, family: str, path: Path, params: list):
         kind = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("type")
         loader = {"model": load.load_model_batch_deployment,
                   "pipeline": load.load_pipeline_component_batch_deployment}.get(kind, load.load_batch_deployment)
-        return client.batch_deployments.begin_create_or_update(loader(str(path), params_override=params)).result()
+        poller = client.batch_deployments.begin_create_or_update(loader(str(path), params_override=params))
+        # azure-ai-ml 1.35.2 fails reading the answer to a pipeline component deployment (KeyError
+        # 'componentId' in PipelineComponentBatchDeployment._from_rest_object): its PUT is sent, and is the datum
+        return poller if kind == "pipeline" else poller.result()
     operations = {"data": (client.data, load.load_data), "model": (client.models, load.load_model),
                   "environment": (client.environments, load.load_environment)}[family]
     return operations[0].create_or_update(operations[1](str(path), params_override=params))
