@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.local.runner.parallel import DRIVER, command_job, driver_command
+from cli.local.runner.parallel import DRIVER, command_job, driver_command, merge_component
 from cli.local.runner.parallel import minibatch
 from cli.local.runner.errors import JobError
 
@@ -164,11 +164,11 @@ def test_tabular_mltable_gives_dataframes_of_rows(tmp_path):
     (data / "MLTable").write_text("paths:\n  - file: ./a.csv\ntransformations:\n  - read_delimited:\n      delimiter: ','\n")
     work = tmp_path / "work"
     work.mkdir()
-    done = drive(work, "--input-data", str(data), "--input-type", "mltable", "--mini-batch-size", "3",
+    done = drive(work, "--input-data", str(data), "--input-type", "mltable", "--mini-batch-size", "16",
                  "--append-row-to", str(work),
                  script="def run(frame):\n    frame['z'] = frame.x + frame.y\n    return frame[['x', 'z']]\n")
     assert done.returncode == 0, done.stdout
-    assert "7 items in 3 mini-batches" in done.stdout
+    assert "7 items in 3 mini-batches" in done.stdout  # 16 of the file's 35 bytes: 3 of its 7 rows each
     assert (work / "parallel_run_step.txt").read_text().splitlines() == [f"{i} {i + i * i}" for i in range(7)]
 
 
@@ -190,3 +190,19 @@ def test_command_job_carries_every_setting_to_the_driver():
     assert body["properties"] == {"azureml.parallel": "true"}
     with pytest.raises(JobError, match="input_data"):
         driver_command({"task": {"entry_script": "s.py"}}, {})
+
+
+def test_merge_component_puts_the_node_over_the_parallel_component():
+    component = {"type": "parallel", "name": "batch_score", "mini_batch_size": "10240", "logging_level": "INFO",
+                 "retry_settings": {"max_retries": 10, "timeout": 3}, "input_data": "${{inputs.score_input}}",
+                 "inputs": {"score_input": {"type": "mltable"}},
+                 "task": {"type": "run_function", "entry_script": "score.py", "environment": "azureml:AzureML-Minimal:2",
+                          "code": "azureml:/subscriptions/s/resourceGroups/r/providers/p/workspaces/w/codes/c/versions/1"}}
+    node = {"type": "parallel", "componentId": "x", "mini_batch_size": "5", "task": {"program_arguments": "--k 1"},
+            "logging_level": None}
+    merged, code_id, environment_id = merge_component(component, node)
+    assert merged["mini_batch_size"] == "5" and merged["logging_level"] == "INFO"
+    assert merged["task"]["entry_script"] == "score.py" and merged["task"]["program_arguments"] == "--k 1"
+    assert "inputs" not in merged and "componentId" not in merged
+    assert code_id == "/subscriptions/s/resourceGroups/r/providers/p/workspaces/w/codes/c/versions/1"
+    assert environment_id == "azureml:AzureML-Minimal:2"

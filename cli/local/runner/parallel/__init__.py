@@ -9,8 +9,9 @@ thresholds, results file; its docstring states the semantics) and worker.py (one
 
 Entry point for a pipeline runner (a `type: parallel` node) or a batch endpoint's invoke:
 
-    from cli.local.runner.parallel import command_job
-    properties = command_job(node, inputs=..., outputs=..., code_id=..., environment_id=...)
+    from cli.local.runner.parallel import command_job, merge_component
+    node, code_id, environment_id = merge_component(component_spec, pipeline_node)
+    properties = command_job(node, inputs=..., outputs=..., code_id=code_id, environment_id=environment_id)
     # then PUT {WS}/jobs/<child> with {"properties": properties} (e.g. ChildJobs.submit)
 
 `node` holds the parallel settings in the REST shape the SDK writes for a pipeline's parallel node
@@ -90,6 +91,32 @@ def driver_command(node: dict, inputs: dict, *, model_dir: str | None = None) ->
         words += ["--model-dir", model_dir]
     program = (task.get("program_arguments") or task.get("programArguments") or "").strip()
     return " ".join(words + ["--", program] if program else words)
+
+
+_NODE_ONLY = {"componentId", "type", "inputs", "outputs", "name", "_source", "computeId", "compute"}
+
+
+def merge_component(component_spec: dict, node: dict | None = None) -> tuple[dict, str | None, str | None]:
+    """(settings, code id, environment id) of a parallel node: the parallel component's componentSpec
+    (REST shape) with the node's own settings over it (retry_settings, logging_level, mini_batch_size,
+    max_concurrency_per_instance, error thresholds, input_data, task fields, environment_variables)."""
+    merged = {k: v for k, v in component_spec.items() if k not in ("inputs", "outputs")}
+    for key, value in (node or {}).items():
+        if key in _NODE_ONLY or value is None:
+            continue
+        if key == "task" and isinstance(value, dict):
+            merged["task"] = {**(merged.get("task") or {}), **value}
+        else:
+            merged[key] = value
+    task = merged.get("task") or {}
+    return merged, _asset_id(task.get("code")), _asset_id(task.get("environment"))
+
+
+def _asset_id(reference) -> str | None:
+    """`azureml:/subscriptions/...` -> the ARM id; a curated `azureml:AzureML-x:2` stays as written."""
+    if not isinstance(reference, str) or not reference:
+        return None
+    return reference[len("azureml:"):] if reference.startswith("azureml:/subscriptions/") else reference
 
 
 def _output_action(value) -> str | None:

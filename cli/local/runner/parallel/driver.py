@@ -117,6 +117,8 @@ class Worker:
 def plan(args):
     size = minibatch.parse_size(args.mini_batch_size)
     found = minibatch.input_files(args.input_data, args.input_type)
+    if isinstance(found, minibatch.Table) and size.count:
+        size = minibatch.BatchSize(size=size.count)  # Azure: a tabular input's mini_batch_size is bytes
     keep = args.output_action == "append_row"
     if isinstance(found, minibatch.Table):
         import pandas  # tabular inputs need pandas in the job's environment, as on Azure

@@ -4,7 +4,8 @@ runs in the job's own interpreter (the parallel driver imports it), never needin
 - `mini_batch_size` is a file count ("10") or a size ("10kb", "1mb", "2gb"): file inputs are grouped so
   a mini-batch holds that many files, or files adding up to at most that size (at least one file each);
   tabular inputs (an MLTable with read_delimited / read_parquet / read_json_lines) are split by rows,
-  a size giving the rows of about that many bytes of the files.
+  the size (a plain number is bytes there, as on Azure: the SDK writes "10kb" as "10240") giving the
+  rows of about that many bytes of the files.
 - uri_file: one file; uri_folder: every file under the folder, sorted by relative path (hidden files
   and folders left out); mltable: the files its `paths:` name (file, folder, pattern).
 """
