@@ -159,3 +159,26 @@ def test_scoring_uri_refuses_a_request_without_the_workspace_token(tmp_path):
             assert answer.status_code == 400 and "no default deployment" in answer.json()["error"]["message"]
     finally:
         service.store.close()
+
+
+def test_the_batch_endpoint_example_runs_as_its_readme_says(tmp_path, curated_sklearn_env):
+    import shutil
+
+    example = tmp_path / "batch-endpoint"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "specs" / "examples" / "batch-endpoint", example)
+    ml("compute", "create", "-f", "compute.yml", "-o", "none", cwd=example)
+    trained = ml("job", "create", "-f", "train-model.yml", "--stream", cwd=example, ok=False)
+    assert trained.returncode == 0, trained.stdout + trained.stderr
+    ml("batch-endpoint", "create", "-f", "endpoint.yml", "-o", "none", cwd=example)
+    ml("batch-deployment", "create", "-f", "deployment.yml", "--set-default", "-o", "none", cwd=example)
+    job = ml("batch-endpoint", "invoke", "-n", "batch-example", "--input", "data", "--query", "name", "-o", "tsv",
+             cwd=example).stdout.strip()
+    assert ml("job", "stream", "-n", job, cwd=example, ok=False).returncode == 0
+    ml("job", "download", "-n", job, "--output-name", "score", "--download-path", "results", cwd=example)
+    rows = [line.split(",") for line in (example / "results/named-outputs/score/predictions.csv").read_text().splitlines()]
+    assert [(f, r) for f, r, _ in rows] == [(f"part-{p}.csv", str(r)) for p in range(1, 6) for r in range(4)]
+    # the classifier learned x1 + 2*x2 > 1: check its predictions against the rule on clear-cut rows
+    for name, row, prediction in rows:
+        x1, x2 = map(float, (example / "data" / name).read_text().splitlines()[1 + int(row)].split(","))
+        if abs(x1 + 2 * x2 - 1) > 0.3:
+            assert int(prediction) == int(x1 + 2 * x2 > 1), (name, row)

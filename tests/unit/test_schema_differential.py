@@ -93,8 +93,13 @@ def test_corpus_spec(row):
 
 def _example(path: Path) -> tuple[dict, str]:
     data, _ = parse_yaml(path.read_bytes(), path.name)
-    group = "component" if "components" in path.parts else "job"
-    return data, choose_family(data, group).schema_file
+    first = "component" if "components" in path.parts else "job"
+    for group in (first, "compute", "batch-endpoint", "batch-deployment", "online-endpoint", "online-deployment"):
+        try:  # examples beside jobs: computes and endpoints, each its own command group
+            return data, choose_family(data, group).schema_file
+        except FamilyError:
+            continue
+    return data, choose_family(data, first).schema_file
 
 
 def _paths(node, prefix=()):
