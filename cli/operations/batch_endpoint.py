@@ -120,20 +120,31 @@ def invoke(client, name: str, *, deployment: Optional[str] = None, input_path: O
     return shown_job(client.get(client.workspace.job(job))) if job else answered
 
 
+def _shown(item: dict) -> dict:
+    """A listed job: a JobBase (the local workspace answers these) as `ml job show` prints it; Azure's
+    BatchJob shape, which has no jobType, as its name, status and times."""
+    from cli.operations.job import shown_job
+    from cli.rest.common import compact
+
+    props = item.get("properties") or {}
+    if "jobType" in props:
+        return shown_job(item)
+    return compact({"name": item.get("name"), "id": item.get("id"), "status": props.get("status"),
+                    "start_time": props.get("startTime"), "end_time": props.get("endTime")})
+
+
 JOBS_API_VERSION = "2020-09-01-dataplanepreview"  # the SDK's, for the data plane's job list
 
 
 def list_jobs(client, name: str) -> list:
     """The endpoint's jobs, newest first, as `ml job list` prints them (read on the workspace's API
     host, as the SDK's list_jobs does)."""
-    from cli.operations.job import shown_job
-
     client.get(client.workspace.batch_endpoint(name))  # a missing endpoint: exit 3
     url = f"{client.service_url('api')}{client.workspace.batch_endpoint(name)}/jobs"
     jobs, seen = [], set()
     while url and url not in seen:
         seen.add(url)
         page = client.get(url, api_version=JOBS_API_VERSION) or {}
-        jobs.extend(shown_job(item) for item in page.get("value") or ())
+        jobs.extend(_shown(item) for item in page.get("value") or ())
         url = page.get("nextLink")
     return jobs

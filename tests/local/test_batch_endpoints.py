@@ -182,3 +182,47 @@ def test_the_batch_endpoint_example_runs_as_its_readme_says(tmp_path, curated_sk
         x1, x2 = map(float, (example / "data" / name).read_text().splitlines()[1 + int(row)].split(","))
         if abs(x1 + 2 * x2 - 1) > 0.3:
             assert int(prediction) == int(x1 + 2 * x2 > 1), (name, row)
+
+
+MLFLOW_CONDA = """channels:
+- conda-forge
+dependencies:
+- python=3.11
+- pip
+- pip:
+  - mlflow-skinny
+  - cloudpickle
+  - pandas
+  - scikit-learn
+name: mlflow-env
+"""
+
+
+@pytest.mark.slow  # builds a venv from the model's conda.yaml (about a minute the first time)
+def test_an_mlflow_model_without_a_scoring_script_is_scored_in_its_own_environment(tmp_path):
+    """No code_configuration: Azure's own MLflow scorer, in an environment built from the model's conda.yaml."""
+    mlflow_sklearn = pytest.importorskip("mlflow.sklearn")
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    features = pd.DataFrame({"x1": [0, 1, 2, 3.0], "x2": [1, 0, 1, 0.0]})
+    mlflow_sklearn.save_model(LogisticRegression().fit(features, [0, 0, 1, 1]), str(tmp_path / "mlmodel"),
+                              serialization_format="cloudpickle")
+    (tmp_path / "mlmodel" / "conda.yaml").write_text(MLFLOW_CONDA)  # unpinned: any registry has these
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.csv").write_text("x1,x2\n0,1\n3,0\n")
+    (tmp_path / "data" / "b.csv").write_text("x1,x2\n0.1,0\n")
+    (tmp_path / "endpoint.yml").write_text("name: mlflow-scorer\n")
+    (tmp_path / "deployment.yml").write_text(
+        "name: mlf\nendpoint_name: mlflow-scorer\ntype: model\ncompute: azureml:cpu-cluster\n"
+        "model:\n  name: mlf-model\n  path: mlmodel\n  type: mlflow_model\nsettings:\n  mini_batch_size: 1\n")
+    ml("compute", "create", "-n", "cpu-cluster", "--type", "amlcompute", "-o", "none", cwd=tmp_path)
+    ml("batch-endpoint", "create", "-f", "endpoint.yml", "-o", "none", cwd=tmp_path)
+    ml("batch-deployment", "create", "-f", "deployment.yml", "--set-default", "-o", "none", cwd=tmp_path)
+    job = ml("batch-endpoint", "invoke", "-n", "mlflow-scorer", "--input", "data", "--query", "name", "-o", "tsv",
+             cwd=tmp_path).stdout.strip()
+    done = wait_job(job, tmp_path, timeout=600)
+    assert done["status"] == "Completed", done
+    ml("job", "download", "-n", job, "--output-name", "score", "--download-path", "out", cwd=tmp_path)
+    assert (tmp_path / "out/named-outputs/score/predictions.csv").read_text().splitlines() == [
+        "0,0,a.csv", "1,1,a.csv", "0,0,b.csv"]
