@@ -102,9 +102,7 @@ def list_endpoints(call: Call):
 def delete_endpoint(call: Call):
     store = call.service.store
     with store.transaction() as conn:
-        for record in store.list(DEPLOYMENTS, _endpoint_id(call), archived=None):
-            store.delete(conn, record.id)
-        if not store.delete(conn, _endpoint_id(call)):
+        if not store.delete(conn, _endpoint_id(call)):  # its deployments (records under it) go with it
             return json_response(204)
         headers = accepted(call, conn, _endpoint_id(call), async_header=True)
     return json_response(202, headers=headers)

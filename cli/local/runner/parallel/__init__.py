@@ -67,7 +67,8 @@ def driver_command(node: dict, inputs: dict, *, model_dir: str | None = None) ->
             raise JobError(f"input_data {input_data} names no input of the job")
         input_type = str(inputs[match[1]].get("jobInputType") or "").lower() or None
     retry = node.get("retry_settings") or node.get("retrySettings") or {}
-    words = ["python", shlex.quote(str(DRIVER)), "--entry-script", shlex.quote(entry), "--input-data", str(input_data)]
+    data_word = str(input_data).strip() if match else shlex.quote(str(input_data))  # a reference: the runner quotes it
+    words = ["python", shlex.quote(str(DRIVER)), "--entry-script", shlex.quote(entry), "--input-data", data_word]
     options = [
         ("--input-type", input_type),
         ("--mini-batch-size", node.get("mini_batch_size", node.get("miniBatchSize"))),
@@ -86,7 +87,8 @@ def driver_command(node: dict, inputs: dict, *, model_dir: str | None = None) ->
             words += [flag, shlex.quote(str(value))]
     append_to = task.get("append_row_to") or task.get("appendRowTo")
     if append_to:
-        words += ["--append-row-to", str(append_to)]  # a ${{outputs.x}} reference: bound (quoted) by the runner
+        reference = str(append_to).strip().startswith("${{")  # ${{outputs.x}}: bound (and quoted) by the runner
+        words += ["--append-row-to", str(append_to).strip() if reference else shlex.quote(str(append_to))]
     if model_dir:
         words += ["--model-dir", model_dir]
     program = (task.get("program_arguments") or task.get("programArguments") or "").strip()
