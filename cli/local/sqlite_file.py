@@ -38,7 +38,8 @@ def damaged(path: Path, what: str, detail: str) -> LocalWorkspaceError:
 
 def is_temporary(name: str) -> bool:
     """Whether `name` is a database being built by `create` (not yet a database of anyone's)."""
-    return name.startswith(".") and name.endswith(TEMP_SUFFIX)
+    # with its WAL and shared-memory files: another process sees them while the database is being built
+    return name.startswith(".") and name.endswith((TEMP_SUFFIX, TEMP_SUFFIX + "-wal", TEMP_SUFFIX + "-shm"))
 
 
 def _header_problem(path: Path) -> str | None:
