@@ -133,6 +133,7 @@ def start(service, endpoint: dict, deployment: dict, invoke: dict) -> str:
             "logging_level": props["loggingLevel"], "output_action": props["outputAction"],
             "output_file_name": invoke.get("outputFileName") or props["outputFileName"],
             "environment_variables": props.get("environmentVariables") or {},
+            "resources": props.get("resources") or {},
             "task": {"entry_script": entry, "append_row_to": "${{outputs.score}}"}}
     name = invoke.get("jobName") or f"batchjob-{uuid.uuid4()}"
     extra = {ENDPOINT_KEY: endpoint["name"], DEPLOYMENT_KEY: deployment["name"]}

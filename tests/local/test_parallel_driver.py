@@ -206,3 +206,9 @@ def test_merge_component_puts_the_node_over_the_parallel_component():
     assert "inputs" not in merged and "componentId" not in merged
     assert code_id == "/subscriptions/s/resourceGroups/r/providers/p/workspaces/w/codes/c/versions/1"
     assert environment_id == "azureml:AzureML-Minimal:2"
+
+
+def test_every_node_s_workers_run_here():
+    node = {"input_data": "${{inputs.d}}", "max_concurrency_per_instance": 2, "resources": {"instance_count": 3},
+            "task": {"entry_script": "s.py"}}
+    assert "--max-concurrency 6" in driver_command(node, {"d": {"jobInputType": "uri_folder"}})

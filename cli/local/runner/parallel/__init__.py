@@ -72,7 +72,7 @@ def driver_command(node: dict, inputs: dict, *, model_dir: str | None = None) ->
     options = [
         ("--input-type", input_type),
         ("--mini-batch-size", node.get("mini_batch_size", node.get("miniBatchSize"))),
-        ("--max-concurrency", node.get("max_concurrency_per_instance", node.get("maxConcurrencyPerInstance"))),
+        ("--max-concurrency", _workers(node)),
         ("--error-threshold", node.get("error_threshold", node.get("errorThreshold"))),
         ("--mini-batch-error-threshold", node.get("mini_batch_error_threshold",
                                                   node.get("miniBatchErrorThreshold"))),
@@ -119,6 +119,15 @@ def _asset_id(reference) -> str | None:
     if not isinstance(reference, str) or not reference:
         return None
     return reference[len("azureml:"):] if reference.startswith("azureml:/subscriptions/") else reference
+
+
+def _workers(node: dict) -> int | None:
+    """Azure runs max_concurrency_per_instance workers on each of resources.instance_count nodes; locally
+    all of them run on this machine."""
+    per_node = node.get("max_concurrency_per_instance", node.get("maxConcurrencyPerInstance"))
+    resources = node.get("resources") or {}
+    nodes = resources.get("instance_count") or resources.get("instanceCount") or 1
+    return int(per_node) * int(nodes) if per_node is not None else (int(nodes) if int(nodes) > 1 else None)
 
 
 def _output_action(value) -> str | None:

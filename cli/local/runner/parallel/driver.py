@@ -10,7 +10,8 @@ Run in the job's own interpreter, in the job's working folder, as a command job'
         [--output-file-name parallel_run_step.txt] [--model-dir <path>] -- [program arguments...]
 
 Semantics (Azure's parallel run):
-- `--max-concurrency` workers (never more than there are mini-batches), each calling the entry script's
+- `--max-concurrency` workers (Azure's max_concurrency_per_instance x instance_count; never more than
+  there are mini-batches), each calling the entry script's
   init() once and run(mini_batch) per mini-batch; a worker's prints go to
   logs/user/stdout/localhost/process<N>.stdout.txt of the working folder.
 - A mini-batch fails when run() raises, its worker dies, or it runs longer than `--timeout` seconds
