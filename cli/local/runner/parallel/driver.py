@@ -260,6 +260,7 @@ class Driver:
 
 def results_file(append_row_to, file_name):
     """A folder output (it exists: the runner made it) gets <file_name> in it; a uri_file output is the file."""
+    append_row_to = os.path.abspath(append_row_to)
     return os.path.join(append_row_to, file_name) if os.path.isdir(append_row_to) else append_row_to
 
 
