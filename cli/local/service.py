@@ -18,11 +18,11 @@ from cli.local.store import open_store
 
 
 def build_router() -> Router:
-    from cli.local.handlers import (assets, blob, computes, datastores, jobs, operations, uploads,
+    from cli.local.handlers import (assets, blob, computes, datastores, jobs, online, operations, uploads,
                                     workspace)
 
     router = Router()
-    for module in (workspace, assets, uploads, computes, datastores, jobs, operations, blob):
+    for module in (workspace, assets, uploads, computes, datastores, jobs, online, operations, blob):
         module.register(router)
     return router
 
