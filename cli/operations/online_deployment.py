@@ -14,10 +14,9 @@ MUTABLE = ("description", "tags", "instance_count", "environment_variables", "re
 
 
 def _register_inline(client, spec: dict) -> dict:
-    """Local code and model folders uploaded, an inline model or environment registered anonymously."""
-    from cli.client.snapshot import object_hash
+    """As the SDK does, in its order: local code uploaded, an inline environment registered anonymously, an
+    inline model registered (anonymous when it has no name: named by its files' hash, version 1)."""
     from cli.client.uploads import upload_code
-    from cli.operations import model as models
     from cli.operations.environment import register_inline
 
     spec = dict(spec)
@@ -25,16 +24,41 @@ def _register_inline(client, spec: dict) -> dict:
     if isinstance(code.get("code"), str) and is_local_path(code["code"]):
         code["code"] = upload_code(client, code["code"])
         spec["code_configuration"] = code
-    model = spec.get("model")
-    if isinstance(model, dict):
-        if is_local_path(model.get("path")) and not model.get("name"):
-            # anonymous: named by its content, so the same files deploy as the same model version
-            model = {**model, "name": object_hash(model["path"]), "version": "1"}
-        created = models.create(client, {"type": "custom_model", **model})
-        spec["model"] = f"azureml:{created['name']}:{created['version']}"
-    if isinstance(spec.get("environment"), dict):
-        spec["environment"] = "azureml:" + register_inline(client, spec["environment"])
+    environment = spec.get("environment")
+    if isinstance(environment, dict) and environment.get("name") and environment.get("version") is not None:
+        from cli.operations import environment as environments  # named inline: registered under its name
+
+        created = environments.create(client, {**environment, "version": str(environment["version"])})
+        spec["environment"] = f"azureml:{created['name']}:{created['version']}"
+    elif isinstance(environment, dict):
+        spec["environment"] = "azureml:" + register_inline(client, environment)
+    if isinstance(spec.get("model"), dict):
+        spec["model"] = _register_model(client, spec["model"])
     return spec
+
+
+def _register_model(client, model: dict) -> str:
+    import hashlib
+
+    from cli.client.snapshot import object_hash
+    from cli.operations import model as models
+    from cli.operations.assets import translate
+    from cli.operations.uploading import upload_local_path
+    from cli.rest import model as rest
+
+    if model.get("name"):
+        created = models.create(client, model)
+        return f"azureml:{created['name']}:{created['version']}"
+    if not is_local_path(model.get("path")):
+        raise UsageError("an inline model without a name needs a local path")
+    # the SDK's anonymous model: sha256 of its files' object hash, version 1
+    spec = {"type": "custom_model", **model, "version": "1",
+            "name": hashlib.sha256(object_hash(model["path"]).encode()).hexdigest()}
+    uploads = upload_local_path(client, spec, "models", spec["path"])
+    body = translate(client, lambda refs: rest.to_rest(spec, refs), uploads)
+    body["properties"]["isAnonymous"] = True
+    client.put(client.workspace.version("models", spec["name"], "1"), body)
+    return f"azureml:{spec['name']}:1"
 
 
 def create(client, spec: dict, endpoint: Optional[str], *, all_traffic: bool = False, wait: bool = True,

@@ -22,7 +22,7 @@ def endpoint_to_rest(spec: dict, location: str | None) -> dict:
             "properties": string_values(spec.get("properties")),
             "traffic": {k: int(v) for k, v in (spec.get("traffic") or {}).items()},
             "mirrorTraffic": {k: int(v) for k, v in (spec.get("mirror_traffic") or {}).items()},
-            "publicNetworkAccess": _enabled(spec.get("public_network_access")),
+            "publicNetworkAccess": spec.get("public_network_access"),  # as written (the SDK sends it so)
         }),
         "identity": compact({"type": _IDENTITY.get(identity.get("type"), identity.get("type")),
                              "userAssignedIdentities": {u["resource_id"]: {} for u in users} or None}),
@@ -46,10 +46,6 @@ def endpoint_from_rest(body: dict) -> dict:
         "identity": {"type": {v: k for k, v in _IDENTITY.items()}.get(identity.get("type"), identity.get("type"))}
         if identity else None,
     })
-
-
-def _enabled(value) -> str | None:
-    return None if value is None else str(value).capitalize()
 
 
 def _probe(probe: dict | None) -> dict | None:
@@ -117,7 +113,9 @@ def deployment_to_rest(spec: dict, refs, location: str | None) -> dict:
             if spec.get("egress_public_network_access") else None,
         }),
         "tags": string_values(spec.get("tags")),
-        "sku": {"name": "Default", "capacity": int(spec.get("instance_count") or 1)},
+        # as the SDK: a capacity only when the spec gives instance_count (the service's default is 1)
+        "sku": compact({"name": "Default", "capacity": int(spec["instance_count"]) if spec.get("instance_count")
+                        is not None else None}),
     })
 
 

@@ -116,6 +116,11 @@ def create(client, family: str, path: Path, params: list):
         return client.compute.begin_create_or_update(load.load_compute(str(path), params_override=params)).result()
     if family in ("azureBlob", "azureFile", "azureDataLakeGen1", "azureDataLakeGen2"):
         return client.datastores.create_or_update(load.load_datastore(str(path), params_override=params))
+    if family == "managedOnlineEndpoint":
+        return client.online_endpoints.begin_create_or_update(load.load_online_endpoint(str(path), params_override=params)).result()
+    if family == "managedOnlineDeployment":
+        return client.online_deployments.begin_create_or_update(
+            load.load_online_deployment(str(path), params_override=params)).result()
     operations = {"data": (client.data, load.load_data), "model": (client.models, load.load_model),
                   "environment": (client.environments, load.load_environment)}[family]
     return operations[0].create_or_update(operations[1](str(path), params_override=params))
