@@ -23,6 +23,7 @@ def run(raw_data):
         time.sleep(data["sleep"])
     if data.get("crash"):
         os._exit(3)
+    print("scored", data.get("tag", ""), flush=True)
     return {"result": [x * factor for x in data["data"]], "pid": os.getpid(), "env": os.environ.get("GREETING")}
 '''
 
@@ -59,11 +60,13 @@ def ml(*args, cwd=None, ok=True):
 
 
 @pytest.fixture
-def endpoint(tmp_path, isolated_home):
-    """An endpoint `ep1` (auth_mode key); deleted at the end, which stops its router and workers."""
+def endpoint(tmp_path, isolated_home, request):
+    """An endpoint `ep1` (auth_mode key, or the one the test passes indirectly); deleted at the end, which
+    stops its router and workers."""
+    mode = getattr(request, "param", "key")
     spec = tmp_path / "endpoint.yml"
     spec.write_text("$schema: https://azuremlschemas.azureedge.net/latest/managedOnlineEndpoint.schema.json\n"
-                    "name: ep1\nauth_mode: key\n")
+                    f"name: ep1\nauth_mode: {mode}\n")
     ml("online-endpoint", "create", "-f", str(spec), "-o", "none")
     yield tmp_path
     ml("online-endpoint", "delete", "-n", "ep1", "--yes")
@@ -111,8 +114,10 @@ def test_endpoint_scores_with_keys_traffic_header_and_logs(endpoint):
     fresh = json.loads(ml("online-endpoint", "get-credentials", "-n", "ep1").stdout)["primaryKey"]
     assert fresh != keys["primaryKey"] and _post(uri, fresh, {"data": [1]}).status_code == 200
 
-    logs = ml("online-deployment", "get-logs", "-n", "blue", "-e", "ep1", "--lines", "50").stdout
+    logs = ml("online-deployment", "get-logs", "-n", "blue", "-e", "ep1").stdout
     assert "init done" in logs and "is live" in logs
+    tail = ml("online-deployment", "get-logs", "-n", "blue", "-e", "ep1", "--lines", "3").stdout
+    assert tail.splitlines() == logs.splitlines()[-3:]
 
     # a deployment with traffic cannot be deleted; with none it can
     assert ml("online-deployment", "delete", "-n", "green", "-e", "ep1", "--yes", ok=False).returncode != 0
@@ -120,3 +125,95 @@ def test_endpoint_scores_with_keys_traffic_header_and_logs(endpoint):
     ml("online-deployment", "delete", "-n", "green", "-e", "ep1", "--yes")
     names = ml("online-deployment", "list", "-e", "ep1", "--query", "[].name", "-o", "tsv").stdout.split()
     assert names == ["blue"]
+
+
+def _logs(name: str) -> str:
+    return ml("online-deployment", "get-logs", "-n", name, "-e", "ep1").stdout
+
+
+def test_mirror_traffic_limits_and_timeouts(endpoint):
+    root = endpoint
+    limits = "request_settings:\n  request_timeout_ms: 1000\n  max_concurrent_requests_per_instance: 1\n"
+    ml("online-deployment", "create", "-f", str(_deployment(root / "b", "blue", "2", limits)), "--all-traffic",
+       "-o", "none")
+    ml("online-deployment", "create", "-f", str(_deployment(root / "g", "green", "3")), "-o", "none")
+    ml("online-endpoint", "update", "-n", "ep1", "--mirror-traffic", "green=100", "-o", "none")
+    uri = ml("online-endpoint", "show", "-n", "ep1", "--query", "scoring_uri", "-o", "tsv").stdout.strip()
+    key = json.loads(ml("online-endpoint", "get-credentials", "-n", "ep1").stdout)["primaryKey"]
+
+    answer = _post(uri, key, {"data": [1], "tag": "mirrored-1"})
+    assert answer.json()["result"] == [2.0] and answer.headers["azureml-model-deployment"] == "blue"
+    deadline = time.monotonic() + 10
+    while "mirrored-1" not in _logs("green") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "scored mirrored-1" in _logs("green")  # the copy was scored; the caller got blue's answer
+
+    # request_timeout_ms -> 408; while the one allowed request runs, another -> 429
+    assert _post(uri, key, {"data": [1], "sleep": 2}).status_code == 408
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        slow = pool.submit(_post, uri, key, {"data": [1], "sleep": 0.8})
+        time.sleep(0.3)
+        busy = pool.submit(_post, uri, key, {"data": [1]})
+        assert busy.result().status_code == 429
+        assert slow.result().status_code == 200
+
+
+@pytest.mark.parametrize("endpoint", ["aml_token"], indirect=True)
+def test_aml_token_endpoint(endpoint):
+    ml("online-deployment", "create", "-f", str(_deployment(endpoint / "b", "blue", "2")), "--all-traffic", "-o", "none")
+    uri = ml("online-endpoint", "show", "-n", "ep1", "--query", "scoring_uri", "-o", "tsv").stdout.strip()
+    credentials = json.loads(ml("online-endpoint", "get-credentials", "-n", "ep1").stdout)
+    assert credentials["tokenType"] == "Bearer" and credentials["expiryTimeUtc"] > time.time() + 3000
+    assert _post(uri, credentials["accessToken"], {"data": [1]}).status_code == 200
+    expiry, _, signature = credentials["accessToken"].partition(".")
+    assert _post(uri, f"{int(expiry) + 10}.{signature}", {"data": [1]}).status_code == 401  # tampered
+    assert _post(uri, f"{int(time.time()) - 5}.{signature}", {"data": [1]}).status_code == 401  # expired
+    # no keys for a token endpoint, as on Azure
+    assert ml("online-endpoint", "regenerate-keys", "-n", "ep1", ok=False).returncode != 0
+    request = endpoint / "request.json"
+    request.write_text('{"data": [4]}')
+    assert json.loads(ml("online-endpoint", "invoke", "-n", "ep1", "--request-file", str(request)).stdout)["result"] == [8.0]
+
+
+def test_update_replaces_workers_without_dropping_requests_and_crashed_workers_restart(endpoint):
+    import threading
+
+    blue = _deployment(endpoint / "b", "blue", "2")
+    ml("online-deployment", "create", "-f", str(blue), "--all-traffic", "-o", "none")
+    uri = ml("online-endpoint", "show", "-n", "ep1", "--query", "scoring_uri", "-o", "tsv").stdout.strip()
+    key = json.loads(ml("online-endpoint", "get-credentials", "-n", "ep1").stdout)["primaryKey"]
+
+    statuses, results, stop = [], set(), threading.Event()
+
+    def load():
+        with httpx.Client(timeout=30) as client:
+            while not stop.is_set():
+                answer = client.post(uri, json={"data": [1]}, headers={"Authorization": f"Bearer {key}"})
+                statuses.append(answer.status_code)
+                if answer.status_code == 200:
+                    results.add(answer.json()["result"][0])
+
+    thread = threading.Thread(target=load)
+    thread.start()
+    try:
+        (endpoint / "b" / "model" / "factor.txt").write_text("5")  # a new model version: new workers
+        updated = json.loads(ml("online-deployment", "update", "-f", str(blue)).stdout)
+        assert updated["provisioning_state"] == "Succeeded"
+        time.sleep(1.0)
+    finally:
+        stop.set()
+        thread.join()
+    assert statuses and set(statuses) == {200}, sorted(set(statuses))
+    assert results == {2.0, 5.0}
+
+    # a worker that dies is restarted, and the deployment says so
+    assert _post(uri, key, {"data": [1], "crash": True}).status_code == 502
+    deadline = time.monotonic() + 30
+    while _post(uri, key, {"data": [1]}).status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _post(uri, key, {"data": [1]}).json()["result"] == [5.0]
+    shown = json.loads(ml("online-deployment", "show", "-n", "blue", "-e", "ep1").stdout)
+    assert shown["properties"]["WorkerRestarts"] == "1"
+    assert "exited with code 3; restarting it" in _logs("blue")
