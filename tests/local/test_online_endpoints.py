@@ -70,8 +70,7 @@ def endpoint(tmp_path, isolated_home, request):
     ml("online-endpoint", "create", "-f", str(spec), "-o", "none")
     yield tmp_path
     ml("online-endpoint", "delete", "-n", "ep1", "--yes")
-    router = isolated_home / "workspaces" / "local" / "endpoints" / "ep1" / "router.json"
-    assert not router.exists()
+    assert not (isolated_home / "workspaces" / "local" / "endpoints" / "ep1").exists()
 
 
 def _post(uri, key, body, **headers):

@@ -168,9 +168,7 @@ class Supervisor:
             source = resolver.local_path(record.body["properties"]["modelUri"])
             models = folder / "azureml-models"
             models.mkdir(exist_ok=True)
-            link = models / source.name
-            if not link.exists():
-                link.symlink_to(source)
+            _place_model(source, models / source.name)
             env["AZUREML_MODEL_DIR"] = str(models)
         code = props.get("codeConfiguration") or {}
         cwd = folder
@@ -326,6 +324,30 @@ class Supervisor:
             self.live.clear()
         for generation in generations:
             self._stop(generation.workers)
+
+
+def _place_model(source: Path, target: Path) -> None:
+    """The model's files under AZUREML_MODEL_DIR as real entries (scripts walk it with os.walk, which does
+    not enter a linked folder): hard links to the workspace's copy, a copy where links cannot be made."""
+    import shutil
+
+    if target.is_symlink():
+        target.unlink()
+    if target.exists():
+        return
+    if source.is_file():
+        _link_or_copy(str(source), str(target))
+    else:
+        shutil.copytree(source, target, copy_function=_link_or_copy)
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    import shutil
+
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def _millis(value: str | None, default: int) -> int:

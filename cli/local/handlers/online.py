@@ -99,6 +99,9 @@ def delete_endpoint(call: Call):
         store.delete(conn, eid)
         headers = accepted(call, conn, eid)
     endpoints.stop_router(call.service.home, call.service.workspace, call.params["endpointName"])
+    import shutil  # keys, logs and model copies go with the endpoint: a new one of that name starts afresh
+
+    shutil.rmtree(_folder(call), ignore_errors=True)
     return json_response(202, headers=headers)
 
 
