@@ -151,11 +151,10 @@ def main() -> None:
     sys.path.insert(0, str(REPO))
     work = Path(tempfile.mkdtemp(prefix="ml-bench-endpoints-"))
     home = work / "home"
-    model = work / "model"
-    model.mkdir()
-    # the example's model: a Ridge regression on scikit-learn's diabetes data, saved with joblib
-    subprocess.run([sys.executable, str(EXAMPLE / "train" / "train.py"), "--model", str(model)], check=True,
-                   capture_output=True)
+    models = work / "models"  # AZUREML_MODEL_DIR of the servers started here: it holds model/model.pkl
+    model = models / "model"
+    model.mkdir(parents=True)
+    (model / "model.pkl").write_bytes(b"placeholder: trained below, in the deployment's own environment")
     codes = {"trivial": work / "trivial", "sklearn": EXAMPLE / "score"}
     codes["trivial"].mkdir()
     (codes["trivial"] / "score.py").write_text(TRIVIAL)
@@ -172,7 +171,10 @@ def main() -> None:
         key = json.loads(ml(home, "online-endpoint", "get-credentials", "-n", "bench"))["primaryKey"]
         venv = Path(re.search(r"environment \S+ \(Python [\d.]+\): (\S+)",
                               ml(home, "online-deployment", "get-logs", "-n", "warm", "-e", "bench"))[1])
-        model_dir = next(home.glob("workspaces/local/endpoints/bench/warm/*/azureml-models"))
+        # the example's model, trained by its job's script in the environment that serves it
+        subprocess.run([str(venv / "bin" / "python"), str(EXAMPLE / "train" / "train.py"), "--model", str(model)],
+                       check=True, capture_output=True)
+        model_dir = models
         for kind in ("trivial", "sklearn"):
             import httpx
 

@@ -34,13 +34,47 @@ class Routing:
         self.live = live or {}  # deployment -> Generation (its ready workers)
 
 
+async def worker_call(worker, body: bytes, content_type: str) -> tuple[int, str, bytes]:
+    """One POST /score to a worker over a kept-alive connection: plain HTTP/1.1 on asyncio streams
+    (a general client such as httpx costs several times the worker's own time per request here). A kept
+    connection the worker has closed meanwhile is replaced by a fresh one, once."""
+    if worker.idle:
+        connection = worker.idle.pop()
+        try:
+            return await _exchange(worker, connection, body, content_type)
+        except (OSError, asyncio.IncompleteReadError):
+            pass
+    connection = await asyncio.open_connection("127.0.0.1", worker.port)
+    return await _exchange(worker, connection, body, content_type)
+
+
+async def _exchange(worker, connection, body: bytes, content_type: str) -> tuple[int, str, bytes]:
+    reader, writer = connection
+    try:
+        writer.write(b"POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + worker.token.encode()
+                     + b"\r\nContent-Type: " + content_type.encode("latin-1") + b"\r\nContent-Length: "
+                     + str(len(body)).encode() + b"\r\n\r\n" + body)
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+        content = await reader.readexactly(int(headers.get("content-length", "0")))
+    except BaseException:
+        writer.close()
+        raise
+    if headers.get("connection", "").lower() == "close":
+        writer.close()
+    else:
+        worker.idle.append(connection)
+    return status, headers.get("content-type", "application/json"), content
+
+
 class Router:
     def __init__(self, home: Path, workspace: str, endpoint: str):
         self.root = folder(home, workspace, endpoint)
         self.endpoint = endpoint
         self.routing = Routing()
         self._keys, self._keys_mtime = {}, None
-        self._client = None
         self._round = itertools.count()
 
     def keys(self) -> dict:
@@ -78,18 +112,8 @@ class Router:
                 return name
         return next(reversed(routing.traffic))
 
-    def client(self):
-        import httpx
-
-        if self._client is None:
-            self._client = httpx.AsyncClient(limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
-                                             timeout=httpx.Timeout(None))
-        return self._client
-
     async def forward(self, name: str, body: bytes, content_type: str):
         """(status, headers, content) of one worker's answer; another worker is tried if one is gone."""
-        import httpx
-
         generation = self.routing.live.get(name)
         if generation is None or not generation.workers:
             return 503, {}, json.dumps({"message": f"Deployment '{name}' has no ready worker"}).encode()
@@ -99,14 +123,13 @@ class Router:
             worker = workers[(start + attempt) % len(workers)]
             worker.inflight += 1
             try:
-                answer = await self.client().post(
-                    f"http://127.0.0.1:{worker.port}/score", content=body,
-                    headers={"Authorization": f"Bearer {worker.token}", "Content-Type": content_type},
-                    timeout=generation.timeout_s + 5)
-                return answer.status_code, {"content-type": answer.headers.get("content-type", "application/json")}, \
-                    answer.content
-            except httpx.TransportError:
+                status, kind, content = await asyncio.wait_for(
+                    worker_call(worker, body, content_type), generation.timeout_s + 5)
+                return status, {"content-type": kind}, content
+            except (OSError, asyncio.IncompleteReadError, ValueError):
                 continue
+            except asyncio.TimeoutError:
+                return 504, {}, json.dumps({"message": f"Deployment '{name}' did not answer in time"}).encode()
             finally:
                 worker.inflight -= 1
         return 502, {}, json.dumps({"message": f"Deployment '{name}': no worker answered"}).encode()

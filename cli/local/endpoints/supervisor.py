@@ -35,6 +35,7 @@ class Worker:
     log: Path
     inflight: int = 0
     failures: int = 0
+    idle: list = field(default_factory=list)  # kept-alive connections of the router to this worker
 
 
 @dataclass
