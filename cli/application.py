@@ -34,6 +34,10 @@ class Application:
             raise
         output.write(text)
 
+    def write_text(self, text: str) -> None:
+        """Plain text on stdout whatever -o says (logs, as az prints them)."""
+        output.write(text + "\n" if text and not text.endswith("\n") else text)
+
     def info(self, message: str) -> None:
         """A progress or status message on stderr; silent with --only-show-errors."""
         if not self.only_show_errors:

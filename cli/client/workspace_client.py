@@ -160,6 +160,21 @@ class WorkspaceClient:
         response.stream = None
         return response.content
 
+    # Scoring: an endpoint's scoring URI is a real address on every target (Azure's inference host, or
+    # the local endpoint's router on 127.0.0.1), reached directly, with the endpoint's own credential.
+    def score(self, url: str, content: bytes, headers: Mapping[str, str], *, timeout: float = 90.0) -> str:
+        """POST `content` to a scoring URI; the answer's text, or the service's error as ServiceError."""
+        import httpx
+
+        try:
+            response = httpx.post(url, content=content, headers=dict(headers), timeout=timeout)
+        except httpx.TransportError as exc:
+            raise _translate(exc, url) from None
+        if response.status_code >= 400:
+            raise ServiceError(redact(f"{url} answered HTTP {response.status_code}: {response.text[:500]}"),
+                               status=response.status_code)
+        return response.text
+
     # Data-plane hosts (run history, MLflow) named by the workspace's discovery document
     def service_url(self, key: str = "history") -> str:
         """The base URL of the workspace's `key` service (REST GUIDE section 9), e.g. run history's.

@@ -18,11 +18,11 @@ from cli.local.store import open_store
 
 
 def build_router() -> Router:
-    from cli.local.handlers import (assets, batch_endpoints, blob, computes, datastores, jobs, operations,
+    from cli.local.handlers import (assets, batch_endpoints, blob, computes, datastores, jobs, online, operations,
                                     uploads, workspace)
 
     router = Router()
-    for module in (workspace, assets, uploads, computes, datastores, jobs, operations, blob, batch_endpoints):
+    for module in (workspace, assets, uploads, computes, datastores, jobs, online, operations, blob, batch_endpoints):
         module.register(router)
     return router
 

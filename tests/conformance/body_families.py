@@ -18,6 +18,7 @@ FAMILIES = {
     "azureDataLakeGen2": "datastore", "commandJob": "job", "synapseSparkCompute": "compute",
     "batchEndpoint": "batch-endpoint", "batchDeployment": "batch-deployment",
     "modelBatchDeployment": "batch-deployment", "pipelineComponentBatchDeployment": "batch-deployment",
+    "managedOnlineEndpoint": "online-endpoint", "managedOnlineDeployment": "online-deployment",
 }
 BODY_SPECS = "body_specs"  # our own specs for what the corpus does not exercise, beside this file
 # body_specs/<file> -> family (these files are not in the corpus, so no verdict names their family)

@@ -85,7 +85,7 @@ def ml_requests(corpus: Path, rel: str, family: str, group: str, work: Path) -> 
 def _create(client, group: str, spec) -> None:
     """What the `create` verb of `group` does with a loaded spec file (no flags)."""
     from cli.operations import (batch_deployment, batch_endpoint, component, compute, data, datastore, environment,
-                                job, model)
+                                job, model, online_deployment, online_endpoint)
 
     if group == "batch-endpoint":
         batch_endpoint.create(client, spec.data)
@@ -97,6 +97,10 @@ def _create(client, group: str, spec) -> None:
         job.create(client, spec.data)
     elif group == "compute":
         compute.create(client, spec.data)
+    elif group == "online-endpoint":
+        online_endpoint.create(client, spec.data)
+    elif group == "online-deployment":
+        online_deployment.create(client, spec.data, None)
     elif group == "datastore":
         datastore.create(client, spec.data)
     else:

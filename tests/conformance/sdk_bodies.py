@@ -128,6 +128,11 @@ def create(client, family: str, path: Path, params: list):
         # azure-ai-ml 1.35.2 fails reading the answer to a pipeline component deployment (KeyError
         # 'componentId' in PipelineComponentBatchDeployment._from_rest_object): its PUT is sent, and is the datum
         return poller if kind == "pipeline" else poller.result()
+    if family == "managedOnlineEndpoint":
+        return client.online_endpoints.begin_create_or_update(load.load_online_endpoint(str(path), params_override=params)).result()
+    if family == "managedOnlineDeployment":
+        return client.online_deployments.begin_create_or_update(
+            load.load_online_deployment(str(path), params_override=params)).result()
     operations = {"data": (client.data, load.load_data), "model": (client.models, load.load_model),
                   "environment": (client.environments, load.load_environment)}[family]
     return operations[0].create_or_update(operations[1](str(path), params_override=params))

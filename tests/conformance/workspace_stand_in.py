@@ -4,7 +4,7 @@ Pure Python on purpose: the recorder imports it in the oracle venv, the test in 
 like the local workspace `local` would if every asset a spec names already had a version 1:
 - the workspace itself (location `local`), its default datastore `workspaceblobstore` (an account-key
   blob datastore on the account `local` at ml.invalid) and that datastore's secrets;
-- any compute by name (an AmlCompute), any batch endpoint or deployment (Succeeded), any data/model/environment/component version (version 1;
+- any compute by name (an AmlCompute), any batch or online endpoint and deployment (provisioned), any data/model/environment/component version (version 1;
   containers say the next version is 2), no code version (so code is uploaded);
 - startPendingUpload with the container's URL and a SAS for it;
 - every PUT with 201 (created) and its own body plus id and name; blob storage with 201 to writes and 404 to reads.
@@ -51,6 +51,8 @@ def answer(method: str, path: str, body) -> tuple[int, dict]:
             "credentialType": "SAS", "sasUri": blob + "?sig=x"}}}
     if method == "PUT":
         answered = _named(below, body or {})
+        if parts[0] == "onlineEndpoints" and "deployments" in parts:  # as the service: its scale settings
+            answered["properties"] = {"scaleSettings": {"scaleType": "Default"}, **answered.get("properties", {})}
         if parts[0] == "models":  # the service always answers with flavors, {} when none
             answered["properties"] = {"flavors": {}, **answered.get("properties", {})}
         return 201, answered  # created: the stand-in holds nothing a spec creates
@@ -62,6 +64,14 @@ def answer(method: str, path: str, body) -> tuple[int, dict]:
         return 200, _named(below, DATASTORE)
     if parts[0] == "batchEndpoints":  # any endpoint or deployment exists, provisioned
         return 200, _named(below, {"location": "local", "properties": {"provisioningState": "Succeeded"}})
+    if parts[0] == "onlineEndpoints":  # every endpoint and deployment exists, provisioned
+        if parts[-1] in ("onlineEndpoints", "deployments"):
+            return 200, {"value": []}
+        props = {"provisioningState": "Succeeded", "authMode": "Key", "traffic": {}}
+        if "deployments" in parts:
+            props = {"provisioningState": "Succeeded", "endpointComputeType": "Managed",
+                     "scaleSettings": {"scaleType": "Default"}}
+        return 200, _named(below, {"location": "local", "properties": props, "sku": {"name": "Default", "capacity": 1}})
     if parts[0] == "computes":
         return 200, _named(below, {"properties": {"computeType": "AmlCompute", "properties": {}}})
     family = parts[0]

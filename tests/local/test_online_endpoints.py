@@ -1,0 +1,218 @@
+"""Online endpoints on the local workspace: real routers and scoring workers on 127.0.0.1, through `ml`."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import run_ml
+
+SCORE = '''import json, os, time
+def init():
+    global factor
+    factor = float(open(os.path.join(os.environ["AZUREML_MODEL_DIR"], "model", "factor.txt")).read())
+    print("init done", flush=True)
+def run(raw_data):
+    data = json.loads(raw_data)
+    if data.get("sleep"):
+        time.sleep(data["sleep"])
+    if data.get("crash"):
+        os._exit(3)
+    print("scored", data.get("tag", ""), flush=True)
+    return {"result": [x * factor for x in data["data"]], "pid": os.getpid(), "env": os.environ.get("GREETING")}
+'''
+
+
+def _deployment(root: Path, name: str, factor: str, extra: str = "") -> Path:
+    (root / "model").mkdir(parents=True, exist_ok=True)
+    (root / "model" / "factor.txt").write_text(factor)
+    (root / "code").mkdir(exist_ok=True)
+    (root / "code" / "score.py").write_text(SCORE)
+    spec = root / f"{name}.yml"
+    spec.write_text(f"""$schema: https://azuremlschemas.azureedge.net/latest/managedOnlineDeployment.schema.json
+name: {name}
+endpoint_name: ep1
+model:
+  path: ./model
+code_configuration:
+  code: ./code
+  scoring_script: score.py
+environment:
+  image: mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest
+instance_type: Standard_DS3_v2
+instance_count: 1
+environment_variables:
+  GREETING: hello-{name}
+{extra}""")
+    return spec
+
+
+def ml(*args, cwd=None, ok=True):
+    result = run_ml(*args, cwd=cwd, timeout=300)
+    if ok:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture
+def endpoint(tmp_path, isolated_home, request):
+    """An endpoint `ep1` (auth_mode key, or the one the test passes indirectly); deleted at the end, which
+    stops its router and workers."""
+    mode = getattr(request, "param", "key")
+    spec = tmp_path / "endpoint.yml"
+    spec.write_text("$schema: https://azuremlschemas.azureedge.net/latest/managedOnlineEndpoint.schema.json\n"
+                    f"name: ep1\nauth_mode: {mode}\n")
+    ml("online-endpoint", "create", "-f", str(spec), "-o", "none")
+    yield tmp_path
+    ml("online-endpoint", "delete", "-n", "ep1", "--yes")
+    assert not (isolated_home / "workspaces" / "local" / "endpoints" / "ep1").exists()
+
+
+def _post(uri, key, body, **headers):
+    return httpx.post(uri, json=body, headers={"Authorization": f"Bearer {key}", **headers}, timeout=30)
+
+
+def test_endpoint_scores_with_keys_traffic_header_and_logs(endpoint):
+    root = endpoint
+    blue, green = _deployment(root / "b", "blue", "2"), _deployment(root / "g", "green", "10")
+    created = json.loads(ml("online-deployment", "create", "-f", str(blue), "--all-traffic").stdout)
+    assert created["provisioning_state"] == "Succeeded" and created["instance_count"] == 1
+    ml("online-deployment", "create", "-f", str(green), "-o", "none")
+    uri = ml("online-endpoint", "show", "-n", "ep1", "--query", "scoring_uri", "-o", "tsv").stdout.strip()
+    assert uri.startswith("http://127.0.0.1:") and uri.endswith("/score")
+    keys = json.loads(ml("online-endpoint", "get-credentials", "-n", "ep1").stdout)
+
+    request = root / "request.json"
+    request.write_text('{"data": [1, 2]}')
+    answer = json.loads(ml("online-endpoint", "invoke", "-n", "ep1", "--request-file", str(request)).stdout)
+    assert answer["result"] == [2.0, 4.0] and answer["env"] == "hello-blue"
+    answer = json.loads(ml("online-endpoint", "invoke", "-n", "ep1", "--request-file", str(request),
+                           "--deployment-name", "green").stdout)
+    assert answer["result"] == [10.0, 20.0]
+
+    # no credential, a wrong one: 401 and never scored; the secondary key works too
+    assert httpx.post(uri, json={"data": [1]}).status_code == 401
+    assert _post(uri, "wrong", {"data": [1]}).status_code == 401
+    assert _post(uri, keys["secondaryKey"], {"data": [1]}).status_code == 200
+
+    # the split: 0/100 then 90/10 sends to both
+    ml("online-endpoint", "update", "-n", "ep1", "--set", "traffic.blue=90", "traffic.green=10", "-o", "none")
+    seen = {_post(uri, keys["primaryKey"], {"data": [1]}).headers["azureml-model-deployment"] for _ in range(80)}
+    assert seen == {"blue", "green"}
+    # header routing to a deployment that does not exist
+    assert _post(uri, keys["primaryKey"], {"data": [1]}, **{"azureml-model-deployment": "red"}).status_code == 404
+
+    # regenerate: the old primary key stops working at once
+    ml("online-endpoint", "regenerate-keys", "-n", "ep1", "--key-type", "primary")
+    assert _post(uri, keys["primaryKey"], {"data": [1]}).status_code == 401
+    fresh = json.loads(ml("online-endpoint", "get-credentials", "-n", "ep1").stdout)["primaryKey"]
+    assert fresh != keys["primaryKey"] and _post(uri, fresh, {"data": [1]}).status_code == 200
+
+    logs = ml("online-deployment", "get-logs", "-n", "blue", "-e", "ep1").stdout
+    assert "init done" in logs and "is live" in logs
+    tail = ml("online-deployment", "get-logs", "-n", "blue", "-e", "ep1", "--lines", "3").stdout
+    assert tail.splitlines() == logs.splitlines()[-3:]
+
+    # a deployment with traffic cannot be deleted; with none it can
+    assert ml("online-deployment", "delete", "-n", "green", "-e", "ep1", "--yes", ok=False).returncode != 0
+    ml("online-endpoint", "update", "-n", "ep1", "--traffic", "blue=100", "-o", "none")
+    ml("online-deployment", "delete", "-n", "green", "-e", "ep1", "--yes")
+    names = ml("online-deployment", "list", "-e", "ep1", "--query", "[].name", "-o", "tsv").stdout.split()
+    assert names == ["blue"]
+
+
+def _logs(name: str) -> str:
+    return ml("online-deployment", "get-logs", "-n", name, "-e", "ep1").stdout
+
+
+def test_mirror_traffic_limits_and_timeouts(endpoint):
+    root = endpoint
+    limits = "request_settings:\n  request_timeout_ms: 1000\n  max_concurrent_requests_per_instance: 1\n"
+    ml("online-deployment", "create", "-f", str(_deployment(root / "b", "blue", "2", limits)), "--all-traffic",
+       "-o", "none")
+    ml("online-deployment", "create", "-f", str(_deployment(root / "g", "green", "3")), "-o", "none")
+    ml("online-endpoint", "update", "-n", "ep1", "--mirror-traffic", "green=100", "-o", "none")
+    uri = ml("online-endpoint", "show", "-n", "ep1", "--query", "scoring_uri", "-o", "tsv").stdout.strip()
+    key = json.loads(ml("online-endpoint", "get-credentials", "-n", "ep1").stdout)["primaryKey"]
+
+    answer = _post(uri, key, {"data": [1], "tag": "mirrored-1"})
+    assert answer.json()["result"] == [2.0] and answer.headers["azureml-model-deployment"] == "blue"
+    deadline = time.monotonic() + 10
+    while "mirrored-1" not in _logs("green") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "scored mirrored-1" in _logs("green")  # the copy was scored; the caller got blue's answer
+
+    # request_timeout_ms -> 408; while the one allowed request runs, another -> 429
+    assert _post(uri, key, {"data": [1], "sleep": 2}).status_code == 408
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        slow = pool.submit(_post, uri, key, {"data": [1], "sleep": 0.8})
+        time.sleep(0.3)
+        busy = pool.submit(_post, uri, key, {"data": [1]})
+        assert busy.result().status_code == 429
+        assert slow.result().status_code == 200
+
+
+@pytest.mark.parametrize("endpoint", ["aml_token"], indirect=True)
+def test_aml_token_endpoint(endpoint):
+    ml("online-deployment", "create", "-f", str(_deployment(endpoint / "b", "blue", "2")), "--all-traffic", "-o", "none")
+    uri = ml("online-endpoint", "show", "-n", "ep1", "--query", "scoring_uri", "-o", "tsv").stdout.strip()
+    credentials = json.loads(ml("online-endpoint", "get-credentials", "-n", "ep1").stdout)
+    assert credentials["tokenType"] == "Bearer" and credentials["expiryTimeUtc"] > time.time() + 3000
+    assert _post(uri, credentials["accessToken"], {"data": [1]}).status_code == 200
+    expiry, _, signature = credentials["accessToken"].partition(".")
+    assert _post(uri, f"{int(expiry) + 10}.{signature}", {"data": [1]}).status_code == 401  # tampered
+    assert _post(uri, f"{int(time.time()) - 5}.{signature}", {"data": [1]}).status_code == 401  # expired
+    # no keys for a token endpoint, as on Azure
+    assert ml("online-endpoint", "regenerate-keys", "-n", "ep1", ok=False).returncode != 0
+    request = endpoint / "request.json"
+    request.write_text('{"data": [4]}')
+    assert json.loads(ml("online-endpoint", "invoke", "-n", "ep1", "--request-file", str(request)).stdout)["result"] == [8.0]
+
+
+def test_update_replaces_workers_without_dropping_requests_and_crashed_workers_restart(endpoint):
+    import threading
+
+    blue = _deployment(endpoint / "b", "blue", "2")
+    ml("online-deployment", "create", "-f", str(blue), "--all-traffic", "-o", "none")
+    uri = ml("online-endpoint", "show", "-n", "ep1", "--query", "scoring_uri", "-o", "tsv").stdout.strip()
+    key = json.loads(ml("online-endpoint", "get-credentials", "-n", "ep1").stdout)["primaryKey"]
+
+    statuses, results, stop = [], set(), threading.Event()
+
+    def load():
+        with httpx.Client(timeout=30) as client:
+            while not stop.is_set():
+                answer = client.post(uri, json={"data": [1]}, headers={"Authorization": f"Bearer {key}"})
+                statuses.append(answer.status_code)
+                if answer.status_code == 200:
+                    results.add(answer.json()["result"][0])
+
+    thread = threading.Thread(target=load)
+    thread.start()
+    try:
+        (endpoint / "b" / "model" / "factor.txt").write_text("5")  # a new model version: new workers
+        updated = json.loads(ml("online-deployment", "update", "-f", str(blue)).stdout)
+        assert updated["provisioning_state"] == "Succeeded"
+        time.sleep(1.0)
+    finally:
+        stop.set()
+        thread.join()
+    assert statuses and set(statuses) == {200}, sorted(set(statuses))
+    assert results == {2.0, 5.0}
+
+    # a worker that dies is restarted, and the deployment says so
+    assert _post(uri, key, {"data": [1], "crash": True}).status_code == 502
+    deadline = time.monotonic() + 30
+    while _post(uri, key, {"data": [1]}).status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _post(uri, key, {"data": [1]}).json()["result"] == [5.0]
+    shown = json.loads(ml("online-deployment", "show", "-n", "blue", "-e", "ep1").stdout)
+    assert shown["properties"]["WorkerRestarts"] == "1"
+    assert "exited with code 3; restarting it" in _logs("blue")
