@@ -15,7 +15,7 @@ FAMILIES = {
     "commandComponent": "component", "parallelComponent": "component", "pipelineComponent": "component",
     "amlCompute": "compute", "computeInstance": "compute", "kubernetesCompute": "compute", "vmCompute": "compute",
     "azureBlob": "datastore", "azureFile": "datastore", "azureDataLakeGen1": "datastore",
-    "azureDataLakeGen2": "datastore", "commandJob": "job", "synapseSparkCompute": "compute",
+    "azureDataLakeGen2": "datastore", "commandJob": "job", "sweepJob": "job", "synapseSparkCompute": "compute",
 }
 BODY_SPECS = "body_specs"  # our own specs for what the corpus does not exercise, beside this file
 # body_specs/<file> -> family (these files are not in the corpus, so no verdict names their family)
@@ -23,6 +23,8 @@ OWN_SPECS = {
     "compute_synapsespark.yml": "synapseSparkCompute", "data_mltable_local.yml": "data",
     "job_environment_label.yml": "commandJob", "component_boolean_default.yml": "commandComponent",
     "job_inline_conda_environment.yml": "commandJob", "job_inline_image_environment.yml": "commandJob",
+    "sweep_every_distribution.yml": "sweepJob", "sweep_grid_median_stopping.yml": "sweepJob",
+    "sweep_sobol_truncation.yml": "sweepJob", "sweep_bayesian_string.yml": "sweepJob",
 }
 
 
