@@ -152,5 +152,27 @@ def from_rest(body: dict) -> dict:
                            "trial_timeout": duration_seconds(limits.get("trialTimeout"))}) or None,
         "early_termination": compact({"type": policy_type, **{ours: policy.get(wire) for ours, (wire, _) in
                                                                _POLICIES[policy_type][1].items()}}) if policy_type else None,
+        "best_trial": best_trial(props),
         "tags": props.get("tags") or {}, "properties": props.get("properties") or {},
     })
+
+
+def best_trial(props: dict) -> dict | None:
+    """The best trial so far, from the properties the sweep keeps (`best_child_run_id`, `score`, and
+    locally `best_hyperparameters`): its name, parameters and primary metric."""
+    import json
+
+    extra = props.get("properties") or {}
+    name = extra.get("best_child_run_id")
+    if not name:
+        return None
+    metric = (props.get("objective") or {}).get("primaryMetric") or "score"
+    try:
+        value = float(extra["score"]) if extra.get("score") is not None else None
+    except ValueError:
+        value = extra["score"]
+    try:
+        parameters = json.loads(extra["best_hyperparameters"]) if extra.get("best_hyperparameters") else None
+    except ValueError:
+        parameters = None
+    return compact({"name": name, "parameters": parameters, "metric": {metric: value} if value is not None else None})

@@ -114,3 +114,22 @@ def test_make_sampler_reads_seed_and_rule_from_the_rest_algorithm():
     a = make_sampler({"samplingAlgorithmType": "Random", "seed": 5, "rule": "Sobol"}, space)
     b = make_sampler({"samplingAlgorithmType": "Random", "seed": 5, "rule": "sobol"}, space)
     assert a.sobol is not None and [a.propose() for _ in range(4)] == [b.propose() for _ in range(4)]
+
+
+def test_a_trial_is_the_command_job_its_parameters_make():
+    from cli.local.sweep.trials import TrialError, trial_properties
+
+    sweep = {"trial": {"command": "python t.py --lr ${{search_space.lr}} --m ${{ search_space.model }} --d ${{inputs.d}}",
+                       "codeId": "code-1", "environmentId": "env-1", "environmentVariables": {"A": "1"},
+                       "resources": {"instanceCount": 1}},
+             "inputs": {"d": {"jobInputType": "literal", "value": "3"}},
+             "outputs": {"model": {"jobOutputType": "uri_folder", "uri": "azureml://datastores/x/paths/sweep/", "assetName": "m"}},
+             "computeId": "compute-1", "experimentName": "e"}
+    props = trial_properties(sweep, {"lr": 0.5, "model": {"kind": "svm"}}, trial_timeout=30)
+    assert props["command"] == 'python t.py --lr 0.5 --m {"kind": "svm"} --d ${{inputs.d}}'
+    assert props["environmentVariables"] == {"A": "1", "AZUREML_SWEEP_lr": "0.5", "AZUREML_SWEEP_model": '{"kind": "svm"}'}
+    assert props["outputs"] == {"model": {"jobOutputType": "uri_folder"}}  # each trial writes its own
+    assert props["limits"] == {"jobLimitsType": "Command", "timeout": "PT30S"}
+    assert (props["jobType"], props["codeId"], props["computeId"], props["inputs"]) == ("Command", "code-1", "compute-1", sweep["inputs"])
+    with pytest.raises(TrialError, match=r"uses \$\{\{search_space.lr\}\}, which the search_space does not define"):
+        trial_properties(sweep, {"model": 1}, None)
