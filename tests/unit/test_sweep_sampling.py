@@ -133,3 +133,21 @@ def test_a_trial_is_the_command_job_its_parameters_make():
     assert (props["jobType"], props["codeId"], props["computeId"], props["inputs"]) == ("Command", "code-1", "compute-1", sweep["inputs"])
     with pytest.raises(TrialError, match=r"uses \$\{\{search_space.lr\}\}, which the search_space does not define"):
         trial_properties(sweep, {"model": 1}, None)
+
+
+def test_bayesian_takes_choice_uniform_quniform_and_learns_from_results():
+    from cli.local.sweep.bayesian import BayesianSampler
+
+    space = parse({"x": ["quniform", [0, 20, 1]], "c": ["choice", [["bad", "good"]]], "u": ["uniform", [0, 1]]})
+    sampler = BayesianSampler(space, goal="maximize", seed=1)
+    seen = []
+    for _ in range(25):
+        params = sampler.propose()
+        assert float(params["x"]).is_integer() and 0 <= params["x"] <= 20 and 0 <= params["u"] <= 1
+        value = params["x"] + (5 if params["c"] == "good" else 0)
+        sampler.observe(params, value)
+        seen.append(value)
+    # the later half does better than the first ten (TPE's random start-up) on average
+    assert sum(seen[-10:]) / 10 > sum(seen[:10]) / 10
+    with pytest.raises(SearchSpaceError, match="bayesian sampling takes choice, uniform and quniform parameters only, not normal"):
+        make_sampler({"samplingAlgorithmType": "Bayesian"}, {"n": ["normal", [0, 1]]})
