@@ -12,6 +12,7 @@ Prints, for each candidate that is importable in the interpreter given by --pyth
   before any of it is told).
 
 Run: python benchmarks/sweep_samplers.py --python PY [--trials 30] [--seeds 10] [--concurrent 4]
+[--only optuna random ...]
 (PY: an interpreter with the candidates installed: pip install optuna scikit-optimize hyperopt
 bayesian-optimization). Numbers are for comparing rows on one machine, not absolute.
 """
@@ -132,11 +133,14 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--concurrent", type=int, default=4)
     parser.add_argument("--imports", type=int, default=5)
+    parser.add_argument("--only", nargs="*", help="candidates to run (their first word: optuna, random...)")
     args = parser.parse_args()
     print(f"toy objective: Branin + choice offset, minimum 0.3979; {args.trials} trials in batches of "
           f"{args.concurrent}, {args.seeds} seeds")
     print(f"{'candidate':28s} {'import ms':>9s} {'ms/ask':>8s} {'best mean':>10s} {'best worst':>10s}")
     for name, statement in IMPORTS.items():
+        if args.only and name.split()[0] not in args.only:
+            continue
         imported = import_ms(args.python, statement, args.imports)
         if imported is None:
             print(f"{name:28s} not installed")
