@@ -63,11 +63,15 @@ def create(client, spec: dict, *, name: Optional[str] = None) -> dict:
     spec.setdefault("experiment_name", default_experiment_name())
     spec.setdefault("display_name", spec["name"])
     _check_compute(client, spec.get("compute"))
-    uploads = _upload_local(client, spec)
-    if isinstance(spec.get("environment"), dict):
+    # a sweep's code and environment are its trial's
+    runnable = spec
+    if spec.get("type") == "sweep" and isinstance(spec.get("trial"), dict):
+        runnable = spec["trial"] = dict(spec["trial"])
+    uploads = _upload_local(client, spec, runnable)
+    if isinstance(runnable.get("environment"), dict):
         from cli.operations.environment import register_inline
 
-        spec["environment"] = "azureml:" + register_inline(client, spec["environment"])
+        runnable["environment"] = "azureml:" + register_inline(client, runnable["environment"])
     body = translate(client, lambda refs: rest.to_rest(spec, refs), uploads, JobReferences)
     return shown_job(client.put(client.workspace.job(spec["name"]), body) or {})
 
@@ -85,15 +89,16 @@ def _check_compute(client, compute: Optional[str]) -> None:
                                          " --max-instances 4, or leave out `compute:` to run on the default") from None
 
 
-def _upload_local(client, spec: dict) -> dict:
+def _upload_local(client, spec: dict, runnable: dict) -> dict:
     """{local path: what the body names}: datastore URIs of local inputs; local code is uploaded and
-    `spec["code"]` becomes its version id (so an input of the same folder is uploaded on its own)."""
+    `runnable["code"]` becomes its version id (so an input of the same folder is uploaded on its own).
+    `runnable` is the spec, or a sweep's trial."""
     from cli.client.datastore_upload import upload_to_datastore
     from cli.client.uploads import upload_code
 
     uploads = {}
-    if isinstance(spec.get("code"), str) and is_local_path(spec["code"]):
-        spec["code"] = upload_code(client, spec["code"])
+    if isinstance(runnable.get("code"), str) and is_local_path(runnable["code"]):
+        runnable["code"] = upload_code(client, runnable["code"])
     for value in (spec.get("inputs") or {}).values():
         path = value.get("path") if isinstance(value, dict) else None
         if isinstance(path, str) and is_local_path(path) and path not in uploads:

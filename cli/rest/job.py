@@ -75,6 +75,10 @@ def resources_to_rest(resources: dict | None) -> dict | None:
 def to_rest(spec: dict, refs) -> dict:
     """A command job's PUT body; the job name goes in the URL, not here."""
     kind = spec.get("type", "command")
+    if kind == "sweep":
+        from cli.rest.sweep import to_rest as sweep_to_rest
+
+        return sweep_to_rest(spec, refs)
     if kind != "command":
         raise NotSupportedError(f"'{kind}' jobs are not supported by ml yet (it runs command jobs)",
                                 hint="az ml job create runs them on Azure")
@@ -116,6 +120,10 @@ def _distribution_from_rest(rest: dict | None) -> dict | None:
 def from_rest(body: dict) -> dict:
     """The job as `ml job show` prints it."""
     props = body.get("properties") or {}
+    if props.get("jobType") == "Sweep":
+        from cli.rest.sweep import from_rest as sweep_from_rest
+
+        return sweep_from_rest(body)
     resources = props.get("resources")
     identity = props.get("identity")
     queue = props.get("queueSettings")

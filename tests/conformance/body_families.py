@@ -15,7 +15,7 @@ FAMILIES = {
     "commandComponent": "component", "parallelComponent": "component", "pipelineComponent": "component",
     "amlCompute": "compute", "computeInstance": "compute", "kubernetesCompute": "compute", "vmCompute": "compute",
     "azureBlob": "datastore", "azureFile": "datastore", "azureDataLakeGen1": "datastore",
-    "azureDataLakeGen2": "datastore", "commandJob": "job", "synapseSparkCompute": "compute",
+    "azureDataLakeGen2": "datastore", "commandJob": "job", "sweepJob": "job", "synapseSparkCompute": "compute",
     "batchEndpoint": "batch-endpoint", "batchDeployment": "batch-deployment",
     "modelBatchDeployment": "batch-deployment", "pipelineComponentBatchDeployment": "batch-deployment",
     "managedOnlineEndpoint": "online-endpoint", "managedOnlineDeployment": "online-deployment",
@@ -26,6 +26,8 @@ OWN_SPECS = {
     "compute_synapsespark.yml": "synapseSparkCompute", "data_mltable_local.yml": "data",
     "job_environment_label.yml": "commandJob", "component_boolean_default.yml": "commandComponent",
     "job_inline_conda_environment.yml": "commandJob", "job_inline_image_environment.yml": "commandJob",
+    "sweep_every_distribution.yml": "sweepJob", "sweep_grid_median_stopping.yml": "sweepJob",
+    "sweep_sobol_truncation.yml": "sweepJob", "sweep_bayesian_string.yml": "sweepJob",
 }
 
 
