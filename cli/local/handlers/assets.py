@@ -93,6 +93,8 @@ def _normalize(call: Call, family: str, props: dict) -> dict:
                        target="properties")
     if family == "environments":
         props["environmentType"] = "UserCreated"
+    if family == "models" and not isinstance(props.get("flavors"), dict):
+        props["flavors"] = {}  # as Azure stores a model without flavors; the SDK iterates them
     spec = props.get("componentSpec")
     if family == "components" and isinstance(spec, dict) and "version" not in spec:
         # Azure writes the version it stored into the spec (the SDK reads it from there, as auto-increment
@@ -104,7 +106,9 @@ def _normalize(call: Call, family: str, props: dict) -> dict:
 
 
 def _immutable(props: dict) -> dict:
-    return {k: v for k, v in props.items() if k not in MUTABLE and k not in SERVER_SET}
+    # no flavors and empty flavors are the same model (versions stored before flavors were always set)
+    return {k: v for k, v in props.items() if k not in MUTABLE and k not in SERVER_SET
+            and not (k == "flavors" and not v)}
 
 
 def put_version(call: Call):
