@@ -73,6 +73,20 @@ def step_job():
     return {"status": got.status, "listed": made.name in [j.name for j in client.jobs.list()]}
 
 
+def step_download_unstreamed():
+    """A job never streamed downloads its logs and outputs too (the run's links exist from creation)."""
+    job = command(command="echo unstreamed > ${{outputs.out}}/said.txt", outputs={"out": Output(type="uri_folder")},
+                  environment="azureml://registries/azureml/environments/sklearn-1.5/versions/1", experiment_name="served")
+    made = client.jobs.create_or_update(job)
+    deadline = time.time() + 300
+    while client.jobs.get(made.name).status not in ("Completed", "Failed", "Canceled") and time.time() < deadline:
+        time.sleep(1)
+    target = WORK / "unstreamed-download"
+    client.jobs.download(made.name, download_path=str(target), all=True)
+    return {"status": client.jobs.get(made.name).status,
+            "files": sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file())}
+
+
 def step_download():
     target = WORK / "job-download"
     client.jobs.download(state["job"], download_path=str(target), all=True)
