@@ -9,7 +9,7 @@ serves them, ranged reads included, with a read-only SAS limited to that prefix.
 from __future__ import annotations
 
 from cli.local import ids
-from cli.local.http import ApiError, Call, json_response, not_found
+from cli.local.http import ApiError, Call, Request, json_response, not_found
 from cli.local.router import WS
 
 
@@ -60,27 +60,21 @@ def details(call: Call):
     return json_response(200, body)
 
 
-def mlflow_run(call: Call):
-    """MLflow's `runs/get` on the workspace's tracking URI (`mlFlowTrackingUri`, as azureml-mlflow
-    calls it on Azure): the run of a job (run id = job name) with its latest metrics and params."""
-    from cli.local.tracking.errors import TrackingError
-    from cli.local.tracking.store import TrackingStore
-
-    run_id = call.query.get("run_id") or call.query.get("run_uuid")
-    if not run_id:
-        raise ApiError(400, "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'run_id'.")
-    if not (call.service.root / "tracking.db").is_file():  # nothing ever logged: do not create the store
-        raise ApiError(404, "RESOURCE_DOES_NOT_EXIST", f"Run with id={run_id} not found")
-    store = TrackingStore(call.service.root)
-    try:
-        return json_response(200, {"run": store.get_run(run_id)})
-    except TrackingError as error:
-        raise ApiError(error.status, error.code, error.message) from None
-    finally:
-        store.close()
+MLFLOW_PREFIX_SEGMENTS = 1 + 2 + 8  # '', 'mlflow', 'v1.0' | 'v2.0', then the workspace's 8 ARM segments
 
 
-# Run history names a data output's type as the ARM DataType does (the SDK matches these values).
+def mlflow_api(call: Call):
+    """The MLflow REST API (and mlflow-artifacts) at the workspace's tracking URI, as on Azure:
+    `https://<api host>/mlflow/v1.0<workspace id>/api/2.0/mlflow/...` (v2.0 too). It is the workspace's
+    whole tracking store (cli.local.tracking), the one jobs log to, with no per-job scope."""
+    request = call.request
+    raw_path, _, query = request.url.raw_path.partition(b"?")
+    rest = "/" + "/".join(raw_path.decode("ascii").split("/")[MLFLOW_PREFIX_SEGMENTS:])
+    inner = Request(request.method, request.url.copy_with(raw_path=(rest + ("?" + query.decode() if query else "")).encode()),
+                    request.headers, request.stream)
+    return call.service.tracking_api().answer_api(inner)
+
+
 OUTPUT_TYPES = {"uri_folder": "uri_folder", "uri_file": "uri_file", "mltable": "mltable"}
 
 
@@ -154,4 +148,6 @@ def register(router) -> None:
     router.add(ids.API_HOST, "GET", "/history/v1.0" + WS + "/runs/{runId}/details", details)
     router.add(ids.API_HOST, "POST", "/history/v1.0" + WS + "/rundata", run_data)
     router.add(ids.API_HOST, "POST", "/data/v1.0" + WS + "/dataversion/batchGetResolvedUris", resolved_uris)
-    router.add(ids.API_HOST, "GET", "/mlflow/v1.0" + WS + "/api/2.0/mlflow/runs/get", mlflow_run)
+    for version in ("v1.0", "v2.0"):
+        for method in ("GET", "POST", "PUT", "DELETE", "PATCH"):
+            router.add(ids.API_HOST, method, f"/mlflow/{version}" + WS + "/{path*}", mlflow_api)
