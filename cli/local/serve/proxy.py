@@ -13,7 +13,7 @@ import base64
 import hmac
 from typing import Callable
 
-HEAD_LIMIT = 16 * 1024
+HEAD_LIMIT = 64 * 1024  # a CONNECT head longer than this is refused (the stream reader's limit)
 CHUNK = 64 * 1024
 
 

@@ -84,7 +84,9 @@ def run(home: Path, workspace: str, port: int, *, log: Callable[[str], None] | N
 async def _proxy(proxy, port: int, announce, workspace: str) -> None:
     import signal
 
-    server = await asyncio.start_server(proxy.serve, "127.0.0.1", port, limit=64 * 1024)
+    from cli.local.serve.proxy import HEAD_LIMIT
+
+    server = await asyncio.start_server(proxy.serve, "127.0.0.1", port, limit=HEAD_LIMIT)
     bound = server.sockets[0].getsockname()[1]
     announce(f"serving the local workspace '{workspace}' through the https proxy 127.0.0.1:{bound}; "
              f"in another shell: eval \"$(ml local serve -w {workspace} --port {bound} --print-env)\". Ctrl-C stops.")
