@@ -36,7 +36,10 @@ def make_client(target: WorkspaceTarget, *, credential=None, env: Mapping[str, s
     host = urlsplit(base_url).hostname
     if not host:
         raise UsageError(f"AZUREML_DEV_URL_MFE={base_url!r} is not a URL")
-    transport = AzureTransport(credential, hosts=(host,))
+    # The client's own transport ignores httpx's environment proxies; an https proxy (a corporate one,
+    # or `ml local serve`) is honoured here. NO_PROXY is not: the hosts ml calls are all Azure's.
+    proxy = env.get("HTTPS_PROXY") or env.get("https_proxy") or None
+    transport = AzureTransport(credential, hosts=(host,), proxy=proxy)
     return WorkspaceClient(base_url, target.workspace, transport, credential, progress=progress)
 
 
@@ -45,3 +48,31 @@ def check_manageable(target: WorkspaceTarget, verb: str) -> WorkspaceTarget:
     if target.kind != "local":
         raise UsageError(f"ml {verb}s only local workspaces", hint=_AZURE_WORKSPACES)
     return target
+
+
+def serve_environment(workspace: str, port: int, env: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """What a client's shell needs to reach `ml local serve -w workspace --port port` as Azure."""
+    from cli.local.serve.server import environment
+
+    return environment(_served_home(workspace, env), workspace, port)
+
+
+def serve_local(workspace: str, port: int, *, log, announce, env: Mapping[str, str] = os.environ) -> None:
+    """Serve the local workspaces of ML_HOME (requests naming none go to `workspace`) until interrupted."""
+    from cli.local.serve.server import run
+
+    try:
+        run(_served_home(workspace, env), workspace, port, log=log, announce=announce)
+    except OSError as exc:
+        from cli.errors import MLError
+
+        raise MLError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}") from None
+
+
+def _served_home(workspace: str, env: Mapping[str, str]):
+    from cli import names
+
+    reason = names.problem("local workspace", workspace)
+    if reason:
+        raise UsageError(f"invalid local workspace name: {reason}")
+    return local_home(env)

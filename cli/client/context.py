@@ -38,7 +38,7 @@ class WorkspaceTarget:
 def local_home(env: Mapping[str, str] = os.environ) -> Path:
     """$ML_HOME, else $XDG_DATA_HOME/ml, else ~/.local/share/ml."""
     if env.get("ML_HOME"):
-        return Path(env["ML_HOME"]).expanduser()
+        return Path(env["ML_HOME"]).expanduser().absolute()  # a job's runner works in another folder
     base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base).expanduser() / "ml"
 
@@ -62,7 +62,8 @@ def resolve_target(*, workspace_name: Optional[str] = None, resource_group: Opti
     config, config_path = find_config(cwd or Path.cwd())
     values: Dict[str, Tuple[Optional[str], str]] = {f: _first(flags, env, config, f, config_path) for f in FIELDS}
     sub, rg, name = (values[f][0] for f in FIELDS)
-    if sub == LOCAL_SUBSCRIPTION and rg == LOCAL_RESOURCE_GROUP:  # the local workspace's own ids
+    if sub == LOCAL_SUBSCRIPTION and rg == LOCAL_RESOURCE_GROUP and target != "azure":  # the local ids
+        # (ML_TARGET=azure reaches them through `ml local serve`, over HTTPS, as an Azure workspace)
         return _local(name, f"subscription {sub} and resource group 'local'", env)
     if not (sub or rg) and target != "azure":
         why = f"{values['workspace'][1]} without a subscription or resource group" if name else "no workspace configured"

@@ -17,4 +17,5 @@ GROUPS = [
     ("workspace", "cli.commands.workspace", "Workspaces."),
     ("connection", "cli.commands.connection", "Connections to external services."),
     ("registry", "cli.commands.registry", "Registries of shared assets."),
+    ("local", "cli.commands.local", "The local workspace as a service (ml local serve)."),
 ]

@@ -126,12 +126,18 @@ class BlobStore:
     # ---- datastores <-> containers
 
     def ensure_default_datastore(self) -> None:
-        """Create the `workspaceblobstore` datastore resource on first use.
+        """Create the `workspaceblobstore` (and `workspaceartifactstore`) datastore resources on first use.
 
         One made identity-based by an older version is made key-based: clients would ask for a token."""
-        from cli.local.handlers.datastores import DEFAULT_CREDENTIALS, default_datastore_body
+        from cli.local.handlers.datastores import DEFAULT_CREDENTIALS, artifact_store_body, default_datastore_body
 
         ds_id = f"{ids.workspace_id(self.workspace)}/datastores/{ids.DEFAULT_DATASTORE}"
+        artifacts_id = f"{ids.workspace_id(self.workspace)}/datastores/{ids.ARTIFACT_DATASTORE}"
+        if self.store.get(artifacts_id) is None:  # every Azure workspace has both
+            with self.store.transaction() as conn:
+                if self.store.get(artifacts_id, conn) is None:
+                    self.store.upsert(conn, artifacts_id, "datastores", ids.workspace_id(self.workspace),
+                                      ids.ARTIFACT_DATASTORE, artifact_store_body(self.workspace))
 
         def current(record) -> bool:
             return record is not None and (record.body["properties"].get("credentials") or {}).get(

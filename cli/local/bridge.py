@@ -50,8 +50,16 @@ def call_app(app, request: httpx.Request) -> httpx.Response:
              "extensions": {INLINE_BODY: body, INLINE_URL: request.url}}
     messages: list[dict] = []
 
+    ended = False
+
     async def receive() -> dict:  # the app reads the body inline; this answers anything else asking
-        return {"type": "http.request", "body": next(body, b""), "more_body": False}
+        nonlocal ended
+        if not ended:
+            ended = True
+            return {"type": "http.request", "body": next(body, b""), "more_body": False}
+        # An in-process caller never disconnects: a streamed response's disconnect listener waits here
+        # (until the response is sent and it is cancelled) instead of spinning the loop forever.
+        await asyncio.get_running_loop().create_future()
 
     async def send(message: dict) -> None:
         messages.append(message)

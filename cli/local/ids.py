@@ -14,6 +14,7 @@ API_HOST = "api.ml.invalid"  # the "<region>.api.azureml.ms" of Azure: discovery
 MANAGEMENT_URL = f"https://{MANAGEMENT_HOST}"
 BLOB_ENDPOINT_SUFFIX = "ml.invalid"  # datastores say endpoint=ml.invalid: account URL <ws>.blob.ml.invalid
 DEFAULT_DATASTORE = "workspaceblobstore"
+ARTIFACT_DATASTORE = "workspaceartifactstore"  # run artifacts: ExperimentRun/dcid.<run>/
 
 
 def workspace_id(workspace: str) -> str:

@@ -51,6 +51,7 @@ class LocalWorkspaceService:
         self.workspace_id = ids.workspace_id(workspace_name)
         self.router = build_router()
         self._app = None
+        self._tracking = None
 
     @property
     def app(self):
@@ -108,6 +109,15 @@ class LocalWorkspaceService:
             raise ApiError(404, "ResourceNotFound",
                            f"The Resource '{ids.PROVIDER}/workspaces/{name}' under resource group"
                            f" '{ids.RESOURCE_GROUP}' was not found.")
+
+    def tracking_api(self):
+        """The workspace's MLflow API (cli.local.tracking), opened on first use: what its tracking URI answers."""
+        if self._tracking is None:
+            from cli.local.tracking.server import TrackingServer
+            from cli.local.tracking.store import TrackingStore
+
+            self._tracking = TrackingServer(TrackingStore(self.root))
+        return self._tracking
 
     def access_token(self, scope: str) -> str:
         """A bearer token this workspace accepts (its blob plane's, for identity-based datastores)."""

@@ -16,7 +16,7 @@ LOOPBACK = "127.0.0.1"
 class Served:
     """An app being served: `url`, `port`, and `close()` (idempotent) that frees the port."""
 
-    def __init__(self, app, *, name: str = "ml-http", port: int = 0):
+    def __init__(self, app, *, name: str = "ml-http", port: int = 0, tls: tuple[str, str] | None = None):
         import uvicorn
 
         # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say so, and with Nagle
@@ -26,7 +26,9 @@ class Served:
         self.port = self._socket.getsockname()[1]
         config = uvicorn.Config(app, log_level="error", access_log=False, lifespan="off",
                                 timeout_keep_alive=300,  # a job's mlflow session reuses one connection
-                                timeout_graceful_shutdown=2, server_header=False, date_header=False)
+                                timeout_graceful_shutdown=2, server_header=False, date_header=False,
+                                # tls=(certificate, key): `ml local serve` terminates TLS here
+                                ssl_certfile=tls[0] if tls else None, ssl_keyfile=tls[1] if tls else None)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
                                         name=name, daemon=True)

@@ -101,5 +101,5 @@ def test_computes_datastores_workspace(client):
     for name in ("datastore_blob.yml", "datastore_file.yml", "datastore_gen2.yml"):
         shown = datastore.create(client, _spec("datastore", name))
         assert datastore.show(client, shown["name"]) == shown
-    assert len(datastore.list_datastores(client)) == 4
+    assert len(datastore.list_datastores(client)) == 5  # with workspaceblobstore and workspaceartifactstore
     assert workspace.show(client, resolve_target())["name"] == "local"

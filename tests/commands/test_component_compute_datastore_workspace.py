@@ -115,7 +115,7 @@ def test_datastore_lifecycle():
     assert (created["name"], created["type"], created["credentials"]) == ("blobs", "azure_blob", {"type": "account_key"})
     key = (SPECS / "datastore_blob.yml").read_text().split("account_key:")[1].split()[0]
     assert key not in ml_ok("datastore", "show", "-n", "blobs")  # secrets are never shown
-    assert ml_json("datastore", "list", "--query", "[].name") == ["workspaceblobstore", "blobs"]
+    assert ml_json("datastore", "list", "--query", "[].name") == ["workspaceartifactstore", "workspaceblobstore", "blobs"]
     ml_ok("datastore", "delete", "-n", "blobs", "-y")
     assert ml_fails(3, "datastore", "show", "-n", "blobs").startswith("ml: error: (ResourceNotFound)")
 

@@ -83,8 +83,10 @@ def test_datastores(client):
     assert "s3cret" not in client.get(url("datastores/mine")).text
     secrets = client.post(url("datastores/mine/listSecrets"), json={"expirableSecret": True, "expireAfterHours": 1})
     assert secrets.json() == {"secretsType": "AccountKey", "key": "s3cret"}
-    assert {d["name"] for d in client.get(url("datastores")).json()["value"]} == {"workspaceblobstore", "mine"}
-    assert [d["name"] for d in client.get(url("datastores", isDefault="false")).json()["value"]] == ["mine"]
+    assert {d["name"] for d in client.get(url("datastores")).json()["value"]} == {
+        "workspaceblobstore", "workspaceartifactstore", "mine"}  # every Azure workspace has the artifact store
+    assert sorted(d["name"] for d in client.get(url("datastores", isDefault="false")).json()["value"]) == [
+        "mine", "workspaceartifactstore"]
     assert client.delete(url("datastores/mine")).status_code == 200
     assert client.delete(url("datastores/workspaceblobstore")).status_code == 400
 

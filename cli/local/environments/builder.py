@@ -55,7 +55,7 @@ class BuiltEnvironment:
 
 def environments_root(home: Path) -> Path:
     """Where built venvs live: $ML_ENVIRONMENTS_DIR (to share them between ML_HOMEs), else $ML_HOME/envs."""
-    return Path(os.environ.get("ML_ENVIRONMENTS_DIR") or Path(home) / "envs")
+    return Path(os.environ.get("ML_ENVIRONMENTS_DIR") or Path(home) / "envs").absolute()  # relative: to ml's cwd
 
 
 def cached(definition: Definition, root: Path) -> BuiltEnvironment | None:

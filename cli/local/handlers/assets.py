@@ -93,13 +93,22 @@ def _normalize(call: Call, family: str, props: dict) -> dict:
                        target="properties")
     if family == "environments":
         props["environmentType"] = "UserCreated"
+    if family == "models" and not isinstance(props.get("flavors"), dict):
+        props["flavors"] = {}  # as Azure stores a model without flavors; the SDK iterates them
+    spec = props.get("componentSpec")
+    if family == "components" and isinstance(spec, dict) and "version" not in spec:
+        # Azure writes the version it stored into the spec (the SDK reads it from there, as auto-increment
+        # sends none)
+        props["componentSpec"] = {**spec, "version": call.params["version"]}
     if family != "data":  # data versions have no provisioningState in the contract
         props["provisioningState"] = "Succeeded"
     return props
 
 
 def _immutable(props: dict) -> dict:
-    return {k: v for k, v in props.items() if k not in MUTABLE and k not in SERVER_SET}
+    # no flavors and empty flavors are the same model (versions stored before flavors were always set)
+    return {k: v for k, v in props.items() if k not in MUTABLE and k not in SERVER_SET
+            and not (k == "flavors" and not v)}
 
 
 def put_version(call: Call):
@@ -122,7 +131,7 @@ def put_version(call: Call):
                                details=[{"code": "Immutable", "message": f"properties.{k} cannot change.",
                                          "target": f"properties.{k}"} for k in changed])
             if old.body["properties"] == props:
-                return json_response(200, old.body)
+                return json_response(200, _render_version(family, old.body))
         if store.get(cid, conn) is None:  # Azure creates the container with its first version
             container_props = ({"isArchived": False, "dataType": props["dataType"]} if family == "data"
                                else {"isArchived": False, "provisioningState": "Succeeded"})
@@ -132,7 +141,14 @@ def put_version(call: Call):
                         system_data(old and old.body["systemData"]))
         record = store.upsert(conn, vid, f"{family}/versions", cid, name, body, version=version,
                               archived=bool(props["isArchived"]))
-    return json_response(200 if old else 201, record.body)
+    return json_response(200 if old else 201, _render_version(family, record.body))
+
+
+def _render_version(family: str, body: dict) -> dict:
+    """A version as Azure returns it: a model always has `flavors` (the SDK iterates it, even when empty)."""
+    if family == "models" and not isinstance(body["properties"].get("flavors"), dict):
+        body = {**body, "properties": {**body["properties"], "flavors": {}}}
+    return body
 
 
 def get_version(call: Call):
@@ -140,7 +156,7 @@ def get_version(call: Call):
     if record is None:
         raise not_found(f"{SINGULAR[_family(call)]} version",
                         f"{call.params['name']}:{call.params['version']}")
-    return json_response(200, record.body)
+    return json_response(200, _render_version(_family(call), record.body))
 
 
 def delete_version(call: Call):
@@ -157,7 +173,7 @@ def list_versions(call: Call):
         wanted = (call.query["hash"].lower(), call.query.get("hashVersion"))
         records = [r for r in records if _hash_of(r.body["properties"]) == wanted
                    or (wanted[1] is None and _hash_of(r.body["properties"])[0] == wanted[0])]
-    return page(call, order(call, records), lambda r: r.body)
+    return page(call, order(call, records), lambda r: _render_version(family, r.body))
 
 
 def _hash_of(props: dict) -> tuple[str, str | None]:

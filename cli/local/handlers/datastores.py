@@ -11,6 +11,7 @@ from cli.local.http import ApiError, Call, json_response, not_found
 
 
 DEFAULT_CREDENTIALS = {"credentialsType": "AccountKey"}  # the key itself is never stored nor shown
+ARTIFACT_CONTAINER = "azureml"  # Azure's container of workspaceartifactstore
 
 
 def default_datastore_body(workspace: str) -> dict:
@@ -23,6 +24,16 @@ def default_datastore_body(workspace: str) -> dict:
              "description": "Local workspace blob store", "tags": {}, "properties": {}}
     return envelope(f"{ids.workspace_id(workspace)}/datastores/{ids.DEFAULT_DATASTORE}", "datastores",
                     ids.DEFAULT_DATASTORE, props, system_data())
+
+
+def artifact_store_body(workspace: str) -> dict:
+    """`workspaceartifactstore`, where Azure keeps run artifacts (ExperimentRun/dcid.<run>/): its own container
+    of the local blob plane, which links each job's artifact root there when the job is created."""
+    body = default_datastore_body(workspace)
+    props = {**body["properties"], "isDefault": False, "containerName": ARTIFACT_CONTAINER,
+             "description": "Local workspace artifact store"}
+    return envelope(f"{ids.workspace_id(workspace)}/datastores/{ids.ARTIFACT_DATASTORE}", "datastores",
+                    ids.ARTIFACT_DATASTORE, props, system_data())
 
 
 def _render(record) -> dict:

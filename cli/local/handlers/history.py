@@ -9,16 +9,23 @@ serves them, ranged reads included, with a read-only SAS limited to that prefix.
 from __future__ import annotations
 
 from cli.local import ids
-from cli.local.http import ApiError, Call, json_response, not_found
+from cli.local.http import ApiError, Call, Request, json_response, not_found
 from cli.local.router import WS
 
 
-def _log_prefix(service, job: str) -> str:
-    """The blob prefix of the job's artifact root, linked on first use."""
+def link_run(service, job: str) -> str:
+    """Make the job's folder and link `ExperimentRun/dcid.<job>` to its artifact root in the default
+    datastore and in workspaceartifactstore (where the SDK's `jobs.download` looks); the blob prefix.
+    Called when the job is created, so a job never streamed still downloads."""
     from cli.local.runner.state import JobFolder
 
-    folder = JobFolder.of(service.home, service.workspace, job)  # made by the job's runner
+    folder = JobFolder.of(service.home, service.workspace, job)
+    folder.make()
+    folder.link_run_artifacts(service.blobs.root / ids.ARTIFACT_DATASTORE, job)
     return folder.link_run_artifacts(service.blobs.root / ids.DEFAULT_DATASTORE, job)
+
+
+_log_prefix = link_run
 
 
 def details(call: Call):
@@ -53,24 +60,88 @@ def details(call: Call):
     return json_response(200, body)
 
 
-def mlflow_run(call: Call):
-    """MLflow's `runs/get` on the workspace's tracking URI (`mlFlowTrackingUri`, as azureml-mlflow
-    calls it on Azure): the run of a job (run id = job name) with its latest metrics and params."""
-    from cli.local.tracking.errors import TrackingError
-    from cli.local.tracking.store import TrackingStore
+MLFLOW_PREFIX_SEGMENTS = 1 + 2 + 8  # '', 'mlflow', 'v1.0' | 'v2.0', then the workspace's 8 ARM segments
 
-    run_id = call.query.get("run_id") or call.query.get("run_uuid")
-    if not run_id:
-        raise ApiError(400, "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'run_id'.")
-    if not (call.service.root / "tracking.db").is_file():  # nothing ever logged: do not create the store
-        raise ApiError(404, "RESOURCE_DOES_NOT_EXIST", f"Run with id={run_id} not found")
-    store = TrackingStore(call.service.root)
-    try:
-        return json_response(200, {"run": store.get_run(run_id)})
-    except TrackingError as error:
-        raise ApiError(error.status, error.code, error.message) from None
-    finally:
-        store.close()
+
+def mlflow_api(call: Call):
+    """The MLflow REST API (and mlflow-artifacts) at the workspace's tracking URI, as on Azure:
+    `https://<api host>/mlflow/v1.0<workspace id>/api/2.0/mlflow/...` (v2.0 too). It is the workspace's
+    whole tracking store (cli.local.tracking), the one jobs log to, with no per-job scope."""
+    request = call.request
+    raw_path, _, query = request.url.raw_path.partition(b"?")
+    rest = "/" + "/".join(raw_path.decode("ascii").split("/")[MLFLOW_PREFIX_SEGMENTS:])
+    inner = Request(request.method, request.url.copy_with(raw_path=(rest + ("?" + query.decode() if query else "")).encode()),
+                    request.headers, request.stream)
+    return call.service.tracking_api().answer_api(inner)
+
+
+OUTPUT_TYPES = {"uri_folder": "uri_folder", "uri_file": "uri_file", "mltable": "mltable"}
+
+
+def _output_asset_id(service, job: str, name: str) -> str:
+    """The id run history gives a job's data output (Azure registers it as a data asset)."""
+    from cli.local.handlers.workspace import workspace_body
+
+    guid = workspace_body(service)["properties"]["workspaceId"]
+    return f"azureml://locations/{ids.LOCATION}/workspaces/{guid}/data/azureml_{job}_output_data_{name}/versions/1"
+
+
+def run_data(call: Call):
+    """POST rundata (the SDK's `get_run_data`): the run's metadata, with its data outputs as asset ids
+    that batchGetResolvedUris turns into datastore URIs."""
+    from cli.local.handlers.jobs import _live
+
+    body = call.json()
+    job = body.get("runId")
+    if not isinstance(job, str) or not job:
+        raise ApiError(400, "UserError", "The request needs a 'runId'.", target="runId")
+    service = call.service
+    from cli import names
+
+    if names.problem("job", job):
+        raise not_found("run", job)
+    record = service.store.get(service.arm_id("jobs", job))
+    if record is None:
+        raise not_found("run", job)
+    props = _live(service, record).body["properties"]
+    extra = props.get("properties") or {}
+    outputs = {}
+    if props.get("status") in ("Completed", "Failed", "Canceled"):
+        for name, output in (props.get("outputs") or {}).items():
+            kind = OUTPUT_TYPES.get(str((output or {}).get("jobOutputType", "")).lower())
+            if kind:
+                outputs[name] = {"assetId": _output_asset_id(service, job, name), "type": kind}
+    run = {"runId": job, "runUuid": job, "rootRunId": job, "name": props.get("displayName"),
+           "displayName": props.get("displayName"), "status": props.get("status"),
+           "experimentId": props.get("experimentName"), "startTimeUtc": extra.get("StartTimeUtc"),
+           "endTimeUtc": extra.get("EndTimeUtc"), "target": props.get("computeId") or "local",
+           "properties": extra, "tags": props.get("tags") or {}, "runType": "azureml.CommandRun",
+           "inputs": {}, "outputs": outputs}
+    return json_response(200, {"runMetadata": run})
+
+
+def resolved_uris(call: Call):
+    """POST dataversion/batchGetResolvedUris: a job output's asset id -> its datastore URI."""
+    import re
+
+    from cli.local.runner.data import default_output_uri
+
+    body = call.json()
+    asked = body.get("values")
+    if not isinstance(asked, list) or not all(isinstance(v, str) for v in asked):
+        raise ApiError(400, "UserError", "'values' must be a list of asset ids.", target="values")
+    service, found = call.service, {}
+    pattern = re.compile(r"/data/azureml_(?P<job>.+)_output_data_(?P<name>[^/]+)/versions/1$")
+    for asset_id in asked:
+        match = pattern.search(asset_id)
+        record = match and service.store.get(service.arm_id("jobs", match["job"]))
+        output = record and ((record.body["properties"].get("outputs") or {}).get(match["name"]))
+        if not output or _output_asset_id(service, match["job"], match["name"]) != asset_id:
+            continue
+        uri = output.get("uri") or default_output_uri(match["job"], match["name"])
+        found[asset_id] = {"uri": ids.expand_short_uri(service.workspace, uri),
+                           "type": OUTPUT_TYPES.get(str(output.get("jobOutputType", "")).lower())}
+    return json_response(200, {"values": found})
 
 
 def run_summary(service, record) -> dict:
@@ -106,4 +177,8 @@ def children(call: Call):
 def register(router) -> None:
     router.add(ids.API_HOST, "GET", "/history/v1.0" + WS + "/runs/{runId}/details", details)
     router.add(ids.API_HOST, "GET", "/history/v1.0" + WS + "/runs/{runId}/children", children)
-    router.add(ids.API_HOST, "GET", "/mlflow/v1.0" + WS + "/api/2.0/mlflow/runs/get", mlflow_run)
+    router.add(ids.API_HOST, "POST", "/history/v1.0" + WS + "/rundata", run_data)
+    router.add(ids.API_HOST, "POST", "/data/v1.0" + WS + "/dataversion/batchGetResolvedUris", resolved_uris)
+    for version in ("v1.0", "v2.0"):
+        for method in ("GET", "POST", "PUT", "DELETE", "PATCH"):
+            router.add(ids.API_HOST, method, f"/mlflow/{version}" + WS + "/{path*}", mlflow_api)

@@ -84,6 +84,9 @@ def put(call: Call):
         record = service.store.upsert(conn, jid, "jobs", service.workspace_id, name, body,
                                       archived=bool(props["isArchived"]))
     if old is None:
+        from cli.local.handlers.history import link_run
+
+        link_run(service, name)  # its logs and artifacts are reachable from the start, as on Azure
         jobs_hook.on_job_created(name, service.home, service.workspace)
     return json_response(200 if old else 201, record.body)
 

@@ -292,6 +292,10 @@ class TrackingServer:
 
         return make_app(self._answer_or_not_found, policy=Policy(self.token), error=TrackingError.http)
 
+    def answer_api(self, request: Request) -> httpx.Response:
+        """Answer one request (its path relative to this API's root); errors in MLflow's shape."""
+        return self._answer_or_not_found(request)
+
     def _answer_or_not_found(self, request: Request) -> httpx.Response:
         try:
             return self.answer(request)
