@@ -73,6 +73,37 @@ def mlflow_run(call: Call):
         store.close()
 
 
+def run_summary(service, record) -> dict:
+    """A job as run history's `Run` object (the fields the SDK's `_BaseJob._load_from_rest` reads)."""
+    props = record.body["properties"]
+    extra = props.get("properties") or {}
+    sysdata = record.body.get("systemData") or {}
+    from cli.local.runner.children import PARENT_KEY, ROOT_KEY
+
+    run = {"runId": record.name, "runUuid": record.name, "parentRunId": extra.get(PARENT_KEY),
+           "rootRunId": extra.get(ROOT_KEY) or record.name, "status": props.get("status"),
+           "displayName": props.get("displayName"), "description": props.get("description"),
+           "experimentId": props.get("experimentName"), "runType": props.get("jobType"),
+           "createdUtc": sysdata.get("createdAt"), "lastModifiedUtc": sysdata.get("lastModifiedAt"),
+           "startTimeUtc": extra.get("StartTimeUtc"), "endTimeUtc": extra.get("EndTimeUtc"),
+           "tags": props.get("tags") or {}, "properties": extra,
+           "target": (props.get("computeId") or "").rsplit("/", 1)[-1] or None}
+    return {k: v for k, v in run.items() if v is not None}
+
+
+def children(call: Call):
+    """`GET .../runs/{runId}/children`: the child jobs of a job, oldest first, paged with `$top`/nextLink."""
+    from cli.local.handlers import checks
+    from cli.local.handlers.common import page
+    from cli.local.runner.children import children_of
+
+    service, job = call.service, checks.name(call, "runId", "job")
+    if service.store.get(service.arm_id("jobs", job)) is None:
+        raise not_found("run", job)
+    return page(call, children_of(service.store, service.workspace, job), lambda r: run_summary(service, r))
+
+
 def register(router) -> None:
     router.add(ids.API_HOST, "GET", "/history/v1.0" + WS + "/runs/{runId}/details", details)
+    router.add(ids.API_HOST, "GET", "/history/v1.0" + WS + "/runs/{runId}/children", children)
     router.add(ids.API_HOST, "GET", "/mlflow/v1.0" + WS + "/api/2.0/mlflow/runs/get", mlflow_run)

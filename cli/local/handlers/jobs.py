@@ -96,7 +96,11 @@ def get(call: Call):
 
 
 def list_(call: Call):
-    records = call.service.store.list("jobs", call.service.workspace_id, archived=list_view(call))
+    from cli.local.runner.children import parent_of
+
+    # Child jobs (pipeline steps, sweep trials) are listed under their parent only, as on Azure.
+    records = [r for r in call.service.store.list("jobs", call.service.workspace_id, archived=list_view(call))
+               if not parent_of(r.body)]
     if call.query.get("jobType"):
         records = [r for r in records if r.body["properties"]["jobType"].lower() == call.query["jobType"].lower()]
     if call.query.get("tag"):

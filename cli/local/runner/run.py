@@ -55,6 +55,7 @@ class Runner:
         self.processes = []
         self.slots = None
         self.tracking = None
+        self.children = None  # a parent job's ChildJobs (execute_parent)
 
     # ---- status and cancel
 
@@ -115,6 +116,8 @@ class Runner:
 
     def cleanup(self, outcome: str) -> None:
         launch.stop(self.processes)
+        if self.children is not None and outcome != "Completed":
+            self.children.cancel_all()  # a parent that ends leaves none of its children going
         if self.processes:
             working.collect(self.folder.snapshot, self.folder.artifacts, log)
         if self.slots is not None:
@@ -129,8 +132,8 @@ class Runner:
 
     def wait_for_slot(self, props: dict) -> None:
         compute_id = props.get("computeId")
-        if not compute_id:
-            return  # the default local pool is unbounded
+        if not compute_id or props.get("jobType") != "Command":
+            return  # the default local pool is unbounded; a parent job's children take the slots
         record = self.store.get(compute_id)
         if record is None:
             raise JobError(f"compute '{compute_id.rsplit('/', 1)[-1]}' does not exist; create it with"
@@ -153,7 +156,7 @@ class Runner:
 
     def execute(self, props: dict, tail_logs: list[Path]) -> tuple[str, str, list[Path]]:
         if props.get("jobType") != "Command":
-            raise JobError(f"{props.get('jobType')} jobs do not run on the local workspace yet")
+            return self.execute_parent(props)
         self.copy_snapshot(props.get("codeId"))
         working.prepare(self.folder.snapshot)
         self.check_cancel()
@@ -187,6 +190,19 @@ class Runner:
         outcome = self.wait(props, plans)
         working.collect(self.folder.snapshot, self.folder.artifacts, log)  # before anyone sees the outcome
         return outcome
+
+    def execute_parent(self, props: dict) -> tuple[str, str, list[Path]]:
+        """A job made of child jobs (a pipeline, a sweep): its kind's executor runs them (job_kinds.py)."""
+        from cli.local.runner.children import ChildJobs
+        from cli.local.runner.job_kinds import executor
+
+        run_children = executor(props.get("jobType"))
+        if run_children is None:
+            raise JobError(f"{props.get('jobType')} jobs do not run on the local workspace yet")
+        self.children = ChildJobs(self.service, self.job, log)
+        self.status("Running", StartTimeUtc=utcnow())
+        outcome, reason = run_children(self, props)
+        return outcome, reason, [self.folder.user_logs / "std_log.txt"]
 
     def notice(self, line: str) -> None:
         """A line for the job's log (and the runner's) before the command starts: environment builds."""

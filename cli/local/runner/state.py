@@ -240,4 +240,7 @@ def reconcile(store: Store, home: Path, workspace: str, record: Record) -> Recor
     else:
         logs = sorted(folder.user_logs.glob("std_log*.txt")) + [folder.runner_log]
         set_status(store, workspace, record.name, "Failed", **failure(LOST_REASON, log_tail(logs)))
+    from cli.local.runner.children import cancel_children
+
+    cancel_children(store, home, workspace, record.name)  # a dead parent leaves no child going
     return store.get(record.id) or record

@@ -1,0 +1,93 @@
+"""Child jobs: made by a parent job's runner (here by the test, through the same ChildJobs), listed by run
+history under their parent only, canceled with their parent, and never left going when the parent dies."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from cli.local.runner.children import PARENT_KEY, ROOT_KEY, ChildJobs, cancel_children
+from cli.local.runner.state import read_info
+from cli.operations import job as job_ops
+from cli.rest.job import to_rest
+from cli.rest.references import ReferenceResolver
+from cli.spec.loader import load_spec
+from runner_support import SPECS, WORKSPACE, LocalJobs
+
+
+@pytest.fixture
+def jobs(tmp_path):
+    local = LocalJobs(tmp_path / "home")
+    yield local
+    local.close()
+
+
+def command_properties(spec_file: str, *overrides: str) -> dict:
+    spec = load_spec(SPECS / spec_file, group="job", overrides=overrides).data
+    return to_rest(spec, ReferenceResolver(WORKSPACE.arm_id))["properties"]
+
+
+def wait_for(predicate, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_children_run_as_jobs_and_are_listed_under_their_parent_only(jobs):
+    jobs.submit("sleep.yml", "parent-1")
+    children = ChildJobs(jobs.service, "parent-1")
+    children.submit("parent-1-a", command_properties("sleep.yml", "command=echo child a"))
+    children.submit("parent-1-b", command_properties("sleep.yml", "command=echo child b"))
+    jobs.jobs += ["parent-1-a", "parent-1-b"]
+    assert children.wait(children.names) == {"parent-1-a": "Completed", "parent-1-b": "Completed"}
+    assert "child a" in jobs.log("parent-1-a")
+
+    child = jobs.get("parent-1-a")["properties"]["properties"]
+    assert child[PARENT_KEY] == "parent-1" and child[ROOT_KEY] == "parent-1"
+    top = [j["name"] for j in jobs.client.get("jobs")["value"]]
+    assert top == ["parent-1"]  # the steps are not top-level jobs
+
+    runs = jobs.client.get(f"https://api.ml.invalid/history/v1.0{WORKSPACE.arm_id}/runs/parent-1/children")
+    assert [(r["runId"], r["parentRunId"], r["rootRunId"], r["status"]) for r in runs["value"]] == [
+        ("parent-1-a", "parent-1", "parent-1", "Completed"), ("parent-1-b", "parent-1", "parent-1", "Completed")]
+    listed, capped = job_ops.list_jobs(jobs.client, max_results=1, parent="parent-1")
+    assert [j["name"] for j in listed] == ["parent-1-a"] and capped
+    jobs.client.post("jobs/parent-1/cancel", None)
+
+
+def test_canceling_children_stops_them_within_seconds(jobs):
+    jobs.submit("sleep.yml", "parent-2")
+    children = ChildJobs(jobs.service, "parent-2")
+    for suffix in ("a", "b"):
+        children.submit(f"parent-2-{suffix}", command_properties("sleep.yml"))
+        jobs.jobs.append(f"parent-2-{suffix}")
+    wait_for(lambda: set(children.statuses().values()) == {"Running"})
+    started = time.monotonic()
+    assert children.cancel_all() == {"parent-2-a": "Canceled", "parent-2-b": "Canceled"}
+    assert time.monotonic() - started < 5
+    jobs.client.post("jobs/parent-2/cancel", None)
+
+
+def test_a_dead_parent_leaves_no_child_running(jobs):
+    jobs.submit("sleep.yml", "parent-3")
+    wait_for(lambda: jobs.get("parent-3")["properties"]["status"] == "Running")
+    children = ChildJobs(jobs.service, "parent-3")
+    children.submit("parent-3-a", command_properties("sleep.yml"))
+    jobs.jobs.append("parent-3-a")
+    wait_for(lambda: children.statuses() == {"parent-3-a": "Running"})
+    os.kill(read_info(jobs.folder("parent-3"))["pid"], signal.SIGKILL)  # its watchdog settles it
+    wait_for(lambda: children.statuses() == {"parent-3-a": "Canceled"}, timeout=15)
+    assert jobs.get("parent-3")["properties"]["status"] == "Failed"
+
+
+def test_cancel_children_skips_the_finished_ones(jobs):
+    jobs.submit("sleep.yml", "parent-4")
+    children = ChildJobs(jobs.service, "parent-4")
+    children.record_finished("parent-4-done", command_properties("sleep.yml"))
+    cancel_children(jobs.service.store, jobs.home, "local", "parent-4")
+    assert children.statuses() == {"parent-4-done": "Completed"}
+    jobs.client.post("jobs/parent-4/cancel", None)
