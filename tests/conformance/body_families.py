@@ -15,7 +15,7 @@ FAMILIES = {
     "commandComponent": "component", "parallelComponent": "component", "pipelineComponent": "component",
     "amlCompute": "compute", "computeInstance": "compute", "kubernetesCompute": "compute", "vmCompute": "compute",
     "azureBlob": "datastore", "azureFile": "datastore", "azureDataLakeGen1": "datastore",
-    "azureDataLakeGen2": "datastore", "commandJob": "job", "synapseSparkCompute": "compute",
+    "azureDataLakeGen2": "datastore", "commandJob": "job", "pipelineJob": "job", "synapseSparkCompute": "compute",
 }
 BODY_SPECS = "body_specs"  # our own specs for what the corpus does not exercise, beside this file
 # body_specs/<file> -> family (these files are not in the corpus, so no verdict names their family)
