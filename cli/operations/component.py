@@ -142,3 +142,11 @@ def _content_version(data: dict, uploads: dict) -> str:
 def _reference(body: dict) -> str:
     parts = body["id"].rstrip("/").split("/")
     return f"azureml:{parts[-3]}:{parts[-1]}"
+
+
+# What pipeline jobs share with pipeline components (operations/pipeline_job.py): their steps'
+# components are made the same way.
+included_steps = _included
+inline_command = _inline_command
+create_version = _create
+reference = _reference

@@ -20,7 +20,7 @@ def prepare_steps(client, data: dict, source) -> dict:
     from cli.operations.environment import register_inline
 
     data = copy.deepcopy(data)
-    steps = components._included(source)
+    steps = components.included_steps(source)
     output_types = _declared_output_types(data, steps)
     for spec in steps.values():
         if isinstance(spec.data.get("environment"), dict):
@@ -32,7 +32,7 @@ def prepare_steps(client, data: dict, source) -> dict:
         if "component" not in node and "command" in node:
             outputs = copy.deepcopy(node.get("outputs") or {})
             distribution = node.get("distribution")
-            inline = components._inline_command(node)
+            inline = components.inline_command(node)
             if distribution is not None:
                 node["distribution"] = distribution  # the SDK keeps it on the step as well
             inline.pop("outputs", None)
@@ -53,20 +53,20 @@ def prepare_steps(client, data: dict, source) -> dict:
             included = steps[name]
             if isinstance(written, str) and written.startswith("file:") and included.data.get("type") != "pipeline":
                 # `file:x.yml` counts, for the SDK, as written in the job
-                made = components._create(client, included, data={"_source": components.INLINE_STEP_SOURCE,
+                made = components.create_version(client, included, data={"_source": components.INLINE_STEP_SOURCE,
                                                                    **included.data}, anonymous=True,
                                           environment_first=True)
                 node["_source"] = components.INLINE_STEP_SOURCE
             else:
-                made = components._create(client, included, anonymous=True, environment_first=True)
+                made = components.create_version(client, included, anonymous=True, environment_first=True)
                 node["_source"] = components.STEP_SOURCE
-            node["component"] = components._reference(made)
+            node["component"] = components.reference(made)
         elif name in inline_steps:
             key = repr(sorted(inline_steps[name].items(), key=lambda item: item[0]))
             if key not in created:
-                made = components._create(client, source, data=inline_steps[name], anonymous=True,
+                made = components.create_version(client, source, data=inline_steps[name], anonymous=True,
                                           environment_first=True)
-                created[key] = components._reference(made)
+                created[key] = components.reference(made)
             node["component"] = created[key]
             node["_source"] = components.INLINE_STEP_SOURCE
     return data
