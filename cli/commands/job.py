@@ -80,7 +80,12 @@ def _save(job: dict, path: Path) -> None:
 def show(application, client, name: str = NameOption) -> None:
     from cli.operations import job
 
-    application.emit(job.show(client, name))
+    shown = job.show(client, name)
+    if application.output == "table" and shown.get("type") == "pipeline" and not application.query:
+        from cli.operations.pipeline_job import tree_rows
+
+        shown = tree_rows(shown)  # the pipeline, then its steps as a tree
+    application.emit(shown)
 
 
 @app.command("list", help="List jobs, newest first.")

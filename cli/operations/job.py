@@ -136,7 +136,14 @@ def get_body(client, name: str) -> dict:
 
 def show(client, name: str) -> dict:
     """The job as az prints it, with its latest MLflow metrics when it logged any."""
-    shown = shown_job(get_body(client, name))
+    body = get_body(client, name)
+    shown = shown_job(body)
+    if shown.get("type") == "pipeline":
+        from cli.operations.pipeline_job import steps_shown
+        from cli.rest.pipeline_job import from_rest as pipeline_from_rest
+
+        shown.update(pipeline_from_rest(body.get("properties") or {}))
+        shown["steps"] = steps_shown(client, name, body)
     metrics = latest_metrics(client, name)
     if metrics:
         shown["metrics"] = metrics

@@ -139,3 +139,64 @@ def _inline_extras(node: dict, outputs: dict, pipeline_inputs: dict, output_type
         if node.get(key):
             extras[key] = node[key]
     return extras
+
+
+# ---- reads: a pipeline's steps as its child jobs
+
+
+def _seconds(start: str | None, end: str | None) -> float | None:
+    from datetime import datetime, timezone
+
+    def parse(text: str) -> datetime:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    if not start:
+        return None
+    finish = parse(end) if end else datetime.now(timezone.utc)
+    return round((finish - parse(start)).total_seconds(), 1)
+
+
+def step_runs(client, name: str) -> list[dict]:
+    """The pipeline's child jobs from run history (`runs/{name}/children`; one page of up to 1000)."""
+    from cli.operations.job_stream import history_base
+
+    url = f"{history_base(client)}/runs/{name}/children"
+    return (client.get(url, params={"$top": "1000"}, api_version="v1.0") or {}).get("value") or []
+
+
+def steps_shown(client, name: str, body: dict) -> dict:
+    """{step: {job, status, duration_seconds, reused_from?}} in the pipeline's step order; a step not
+    started yet shows NotStarted."""
+    runs = {}
+    for run in step_runs(client, name):
+        step = (run.get("properties") or {}).get("azureml.nodeid") or run.get("displayName")
+        runs[step] = run
+    shown = {}
+    declared = list((body.get("properties") or {}).get("jobs") or {})
+    # steps in the order they started (run history lists children oldest first), then the others
+    for step in [s for s in runs if s in declared] + [s for s in declared if s not in runs]:
+        run = runs.get(step)
+        if run is None:
+            shown[step] = {"status": "NotStarted"}
+            continue
+        extra = run.get("properties") or {}
+        entry = {"job": run.get("runId"), "status": run.get("status"),
+                 "duration_seconds": _seconds(run.get("startTimeUtc"), run.get("endTimeUtc"))}
+        if extra.get("azureml.reusedrunid"):
+            entry["reused_from"] = extra["azureml.reusedrunid"]
+        shown[step] = entry
+    return shown
+
+
+def tree_rows(shown: dict) -> list[dict]:
+    """`ml job show -o table` of a pipeline: the pipeline, then each step under it."""
+    props = shown.get("properties") or {}
+    rows = [{"name": shown.get("name"), "status": shown.get("status"),
+             "duration_seconds": _seconds(props.get("StartTimeUtc"), props.get("EndTimeUtc")), "job": "", "reused_from": ""}]
+    steps = list((shown.get("steps") or {}).items())
+    for index, (step, entry) in enumerate(steps):
+        branch = "└─ " if index == len(steps) - 1 else "├─ "
+        rows.append({"name": branch + step, "status": entry.get("status"),
+                     "duration_seconds": entry.get("duration_seconds"), "job": entry.get("job", ""),
+                     "reused_from": entry.get("reused_from", "")})
+    return rows
