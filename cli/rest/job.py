@@ -76,7 +76,7 @@ def to_rest(spec: dict, refs) -> dict:
     """A command job's PUT body; the job name goes in the URL, not here."""
     kind = spec.get("type", "command")
     if kind != "command":
-        raise NotSupportedError(f"'{kind}' jobs are not supported by ml yet (it runs command jobs)",
+        raise NotSupportedError(f"'{kind}' jobs are not supported by ml yet (it runs command and pipeline jobs)",
                                 hint="az ml job create runs them on Azure")
     queue = spec.get("queue_settings") or {}
     timeout = (spec.get("limits") or {}).get("timeout")
