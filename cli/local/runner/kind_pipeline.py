@@ -73,7 +73,7 @@ class PipelineRun:
             if failed and not keep_going:
                 if running:
                     self.children.cancel_all()
-                return "Failed", f"step {failed[0]} {self.status[failed[0]].lower()}"
+                return "Failed", self.why(failed[0])
             progress = True
             while progress:  # a reused step makes its downstream steps ready in the same pass
                 progress = self.schedule(steps, bindings, running, keys, blocked, force)
@@ -90,9 +90,17 @@ class PipelineRun:
             time.sleep(POLL_SECONDS)
         failed = [s for s, status in self.status.items() if status != "Completed"]
         self.bind_pipeline_outputs()
-        if failed or blocked:
-            return "Failed", f"step {(failed or sorted(blocked))[0]} did not complete"
+        if failed:
+            return "Failed", self.why(failed[0])
+        if blocked:
+            return "Failed", f"step {sorted(blocked)[0]} did not start: a step it needs did not complete"
         return "Completed", ""
+
+    def why(self, step: str) -> str:
+        """`step <name> failed: <the step job's reason>`."""
+        body = self.children.body(self.child_names.get(step, "")) or {}
+        reason = ((body.get("properties") or {}).get("properties") or {}).get("FailureReason")
+        return f"step {step} {self.status[step].lower()}" + (f": {reason}" if reason else "")
 
     def schedule(self, steps, bindings, running, keys, blocked, force) -> bool:
         """Start (or reuse) every step whose inputs exist; True when a step was reused."""
@@ -131,7 +139,10 @@ class PipelineRun:
         outputs = {}
         for port, spec in (body.get("outputs") or {}).items():
             before = ((earlier_body.get("properties") or {}).get("outputs") or {}).get(port) or {}
-            outputs[port] = {**spec, "uri": data.output_uri(earlier, port, before)}
+            if port in data.ARTIFACT_OUTPUTS and not before.get("uri"):  # the earlier job's artifact root
+                outputs[port] = {**spec, "uri": f"azureml://jobs/{earlier}/outputs/{port}"}
+            else:
+                outputs[port] = {**spec, "uri": data.output_uri(earlier, port, before)}
             outputs[port].pop("assetName", None)  # registered by the step that made it
             outputs[port].pop("assetVersion", None)
         self.children.record_finished(child, {**body, "outputs": outputs},
