@@ -106,3 +106,20 @@ def test_cancel_stops_every_running_step_within_seconds(jobs):
     for step in ("nap_a", "nap_b"):
         assert jobs.wait(f"naps-1_{step}", timeout=10)["properties"]["status"] == "Canceled"
     assert time.monotonic() - started < 5
+
+
+def test_a_killed_pipeline_runner_leaves_no_step_running(jobs):
+    import os
+    import signal
+
+    from cli.local.runner.state import read_info
+
+    create(jobs, SPECS / "sleepy.yml", "naps-2")
+    deadline = time.monotonic() + 60
+    while steps(jobs, "naps-2")["nap_a"]["status"] != "Running":
+        assert time.monotonic() < deadline, steps(jobs, "naps-2")
+        time.sleep(0.2)
+    os.kill(read_info(jobs.folder("naps-2"))["pid"], signal.SIGKILL)  # its watchdog settles it
+    assert jobs.wait("naps-2", timeout=15)["properties"]["status"] == "Failed"
+    for step in ("nap_a", "nap_b"):
+        assert jobs.wait(f"naps-2_{step}", timeout=15)["properties"]["status"] == "Canceled"

@@ -361,6 +361,9 @@ def main(argv: list[str], canceled_early: list | None = None) -> int:
     if len(argv) != 3:
         print("usage: python -m cli.local.runner <ML_HOME> <workspace> <job>", file=sys.stderr)
         return 2
+    from cli.local.runner import forked
+
+    forked.mark_runner()
     runner = Runner(Path(argv[0]), argv[1], argv[2])
     signal.signal(signal.SIGTERM, runner.on_signal)
     signal.signal(signal.SIGINT, runner.on_signal)
