@@ -77,6 +77,10 @@ class ChildJobs:
             except (ValueError, KeyError, TypeError):
                 message = answer.text[:300]
             raise JobError(f"child job '{name}' was refused: {message}")
+        if not self.names:  # told to the parent's liveness record: its death cancels its children (state.reconcile)
+            from cli.local.runner.state import JobFolder, write_info
+
+            write_info(JobFolder.of(self.service.home, self.service.workspace, self.parent), children=True)
         self.names.append(name)
         return name
 
