@@ -102,6 +102,17 @@ def test_translation_does_no_io():
     assert not impure
 
 
+FILE_CALLS = {"open", "read_text", "read_bytes", "write_text", "write_bytes", "iterdir", "glob", "rglob", "stat"}
+
+
+def test_translation_reads_no_files():
+    """Operations read what a spec names (a conda file, a folder's hash) and hand translation the content."""
+    calls = [f"{_where(path, node.lineno)}: {ast.unparse(node.func)}" for name, path, tree in MODULES
+             if name.startswith("cli.rest") for node in ast.walk(tree) if isinstance(node, ast.Call)
+             and (getattr(node.func, "id", None) or getattr(node.func, "attr", None)) in FILE_CALLS]
+    assert not calls
+
+
 def _private_reach(tree: ast.AST):
     """`obj._name` on anything but self/cls: reaching into another object's private state."""
     for node in ast.walk(tree):

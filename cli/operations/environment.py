@@ -26,6 +26,29 @@ def spec_from_flags(image: Optional[str], conda_file: Optional[str], build_conte
     return flags
 
 
+def read_conda_file(spec: dict) -> dict:
+    """`spec` with a local `conda_file` path replaced by the file's content, which translation reads."""
+    path = spec.get("conda_file")
+    if not isinstance(path, str):
+        return spec
+    from pathlib import Path
+
+    from cli.spec.yaml_source import YamlSourceError, parse_yaml
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read conda file '{path}' ({getattr(exc, 'strerror', None) or exc})") from None
+    try:
+        content, _ = parse_yaml(text, path)
+    except YamlSourceError as exc:
+        found = exc.diagnostics[0].format() if exc.diagnostics else f"{path}: {exc}"
+        raise UsageError(f"conda file is not valid YAML: {found}") from None
+    if not isinstance(content, dict):
+        raise UsageError(f"conda file '{path}' is not a mapping of channels and dependencies")
+    return {**spec, "conda_file": content}
+
+
 def register_inline(client, inline: dict) -> str:
     """An environment written inline in a job or component, registered as the SDK does: an anonymous
     version named CliV2AnonymousEnvironment, versioned from its content (its build context uploaded
@@ -35,7 +58,7 @@ def register_inline(client, inline: dict) -> str:
     from cli.spec.paths import is_local_path
 
     # the SDK ignores an inline environment's own name and version
-    spec = {key: value for key, value in inline.items() if key not in ("name", "version")}
+    spec = read_conda_file({key: value for key, value in inline.items() if key not in ("name", "version")})
     if not (spec.get("image") or spec.get("build")):
         raise UsageError("an inline environment needs an image or a build context")
     context = (spec.get("build") or {}).get("path")
@@ -48,6 +71,7 @@ def register_inline(client, inline: dict) -> str:
 
 
 def create(client, spec: dict, datastore: Optional[str] = None) -> dict:
+    spec = read_conda_file(spec)
     if not (spec.get("image") or spec.get("build")):
         raise UsageError(f"environment '{spec['name']}' needs an image (--image/-i) or a build context (--build-context/-b)")
     build = spec.get("build") or {}

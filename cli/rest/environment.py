@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
-
 import yaml
 
 from cli.errors import UsageError
@@ -15,14 +13,12 @@ _ROUTES = (("liveness_route", "livenessRoute"), ("readiness_route", "readinessRo
            ("scoring_route", "scoringRoute"), ("startup_route", "startupRoute"))
 
 
-def conda_text(conda_file) -> str:
-    """The conda file as the service stores it: the SDK re-dumps it with sorted keys, and so do we."""
-    if isinstance(conda_file, str):
-        try:
-            conda_file = yaml.safe_load(Path(conda_file).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise UsageError(f"cannot read conda file '{conda_file}' ({exc.strerror})") from None
-    return yaml.safe_dump(conda_file, sort_keys=True, default_flow_style=False)
+def conda_text(conda: dict) -> str:
+    """The conda file as the service stores it: the SDK re-dumps it with sorted keys, and so do we.
+    Operations read the file first (operations.environment.read_conda_file): translation does no I/O."""
+    if not isinstance(conda, dict):
+        raise UsageError(f"conda_file: expected the file's content as a mapping, got {type(conda).__name__}")
+    return yaml.safe_dump(conda, sort_keys=True, default_flow_style=False)
 
 
 def to_rest(spec: dict, refs) -> dict:

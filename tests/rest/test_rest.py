@@ -28,8 +28,10 @@ BODY_MODELS = {"code": "CodeVersion", "data": "DataVersionBase", "model": "Model
                "component": "ComponentVersion", "compute": "ComputeResource", "datastore": "Datastore", "job": "JobBase"}
 SPECS = sorted(p.stem for p in fakes.SPECS.glob("*_*.yml"))
 def spec_data(stem: str) -> dict:
-    """What the commands hand to translation: load_spec(...).data."""
-    return load_spec(fakes.SPECS / f"{stem}.yml").data
+    """What operations hand to translation: load_spec(...).data, a conda file read (translation does no I/O)."""
+    from cli.operations.environment import read_conda_file
+
+    return read_conda_file(load_spec(fakes.SPECS / f"{stem}.yml").data)
 
 
 def resolver() -> ReferenceResolver:
