@@ -30,12 +30,13 @@ def _follow(app, client, name: str) -> dict:
         raise Interrupted(f"detached; the job goes on: ml job stream -n {name}") from None
 
 
-def _load(app, file: Path, overrides, skip_validation: bool) -> dict:
+def _load(app, file: Path, overrides, skip_validation: bool):
+    """The loaded Spec (a pipeline's step component files come with it)."""
     from cli.operations import specs
     from cli.operations.environment_files import inline_file_environments
 
     if not skip_validation:
-        return inline_file_environments(specs.load("job", file, overrides, warn=app.warn_line)).data
+        return inline_file_environments(specs.load("job", file, overrides, warn=app.warn_line))
     from cli.errors import SpecInvalidError
     from cli.spec.loader import check_spec
 
@@ -44,7 +45,7 @@ def _load(app, file: Path, overrides, skip_validation: bool) -> dict:
         raise SpecInvalidError(diagnostics)
     for diagnostic in diagnostics:  # --skip-validation: reported, not fatal
         app.warn_line(diagnostic.format())
-    return inline_file_environments(spec).data
+    return inline_file_environments(spec)
 
 
 @app.command("create", help="Create a job from a spec: local code and inputs are uploaded first.")
@@ -56,7 +57,8 @@ def create(application, client, file: Path = FileOption,
            skip_validation: bool = typer.Option(False, "--skip-validation", help="Report spec errors as warnings and send anyway.")):
     from cli.operations import job
 
-    created = job.create(client, _load(application, file, set_ or (), skip_validation), name=name)
+    spec = _load(application, file, set_ or (), skip_validation)
+    created = job.create(client, spec.data, name=name, source=spec)
     if save_as:
         _save(created, save_as)
     application.emit(_follow(application, client, created["name"]) if stream else created)
@@ -78,7 +80,12 @@ def _save(job: dict, path: Path) -> None:
 def show(application, client, name: str = NameOption) -> None:
     from cli.operations import job
 
-    application.emit(job.show(client, name))
+    shown = job.show(client, name)
+    if application.output == "table" and shown.get("type") == "pipeline" and not application.query:
+        from cli.operations.pipeline_job import tree_rows
+
+        shown = tree_rows(shown)  # the pipeline, then its steps as a tree
+    application.emit(shown)
 
 
 @app.command("list", help="List jobs, newest first.")

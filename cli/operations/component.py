@@ -38,7 +38,7 @@ def _included(spec) -> dict:
             if len(path) == 3 and path[0] == "jobs" and path[2] == "component"}
 
 
-def _create(client, spec, *, data: dict | None = None, anonymous: bool = False) -> dict:
+def _create(client, spec, *, data: dict | None = None, anonymous: bool = False, environment_first: bool = False) -> dict:
     """PUT one component (its steps first); the version's REST body. `data` stands in for spec.data
     (a step component written inline in its pipeline's file); an anonymous one is a pipeline step's."""
     included = _included(spec) if data is None else {}
@@ -57,8 +57,11 @@ def _create(client, spec, *, data: dict | None = None, anonymous: bool = False) 
                 inline = _inline_command(node)
                 node["component"] = _reference(_create(client, spec, data=inline, anonymous=True))
                 node["_source"] = INLINE_STEP_SOURCE
+    if environment_first:  # the SDK's order for a pipeline job's steps; `component create` uploads code first
+        _register_environments(client, data)
     uploads = _upload_code(client, data, Path(spec.file).parent)
-    _register_environments(client, data)
+    if not environment_first:
+        _register_environments(client, data)
     rest = assets.translator("components")
 
     def body(component: dict) -> dict:
@@ -139,3 +142,11 @@ def _content_version(data: dict, uploads: dict) -> str:
 def _reference(body: dict) -> str:
     parts = body["id"].rstrip("/").split("/")
     return f"azureml:{parts[-3]}:{parts[-1]}"
+
+
+# What pipeline jobs share with pipeline components (operations/pipeline_job.py): their steps'
+# components are made the same way.
+included_steps = _included
+inline_command = _inline_command
+create_version = _create
+reference = _reference

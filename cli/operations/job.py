@@ -53,12 +53,18 @@ class JobReferences(ReferenceResolver):
 # ---- create
 
 
-def create(client, spec: dict, *, name: Optional[str] = None) -> dict:
-    """Upload what is local, PUT the job; returns the created job as `show` prints it."""
+def create(client, spec: dict, *, name: Optional[str] = None, source=None) -> dict:
+    """Upload what is local, PUT the job; returns the created job as `show` prints it. `source` is the
+    loaded Spec `spec` came from: a pipeline's step component files are read from it."""
     from cli.operations.assets import translate
     from cli.rest import job as rest
 
     spec = dict(spec)
+    if spec.get("type") == "pipeline":
+        from cli.operations.pipeline_job import prepare_steps
+        from cli.rest import pipeline_job as rest
+
+        spec = prepare_steps(client, spec, source)
     spec["name"] = name or spec.get("name") or generate_name()
     spec.setdefault("experiment_name", default_experiment_name())
     spec.setdefault("display_name", spec["name"])
@@ -99,7 +105,9 @@ def _upload_local(client, spec: dict, runnable: dict) -> dict:
     uploads = {}
     if isinstance(runnable.get("code"), str) and is_local_path(runnable["code"]):
         runnable["code"] = upload_code(client, runnable["code"])
-    for value in (spec.get("inputs") or {}).values():
+    ports = [spec.get("inputs") or {}] + [node.get("inputs") or {} for node in (spec.get("jobs") or {}).values()
+                                          if isinstance(node, dict)]  # a pipeline's steps' inputs too
+    for value in (value for inputs in ports for value in inputs.values()):
         path = value.get("path") if isinstance(value, dict) else None
         if isinstance(path, str) and is_local_path(path) and path not in uploads:
             # Named like the SDK's anonymous input uploads: a fresh UUID, version 1.
@@ -133,7 +141,14 @@ def get_body(client, name: str) -> dict:
 
 def show(client, name: str) -> dict:
     """The job as az prints it, with its latest MLflow metrics when it logged any."""
-    shown = shown_job(get_body(client, name))
+    body = get_body(client, name)
+    shown = shown_job(body)
+    if shown.get("type") == "pipeline":
+        from cli.operations.pipeline_job import steps_shown
+        from cli.rest.pipeline_job import from_rest as pipeline_from_rest
+
+        shown.update(pipeline_from_rest(body.get("properties") or {}))
+        shown["steps"] = steps_shown(client, name, body)
     metrics = latest_metrics(client, name)
     if metrics:
         shown["metrics"] = metrics

@@ -78,6 +78,33 @@ class LogTail:
         return data
 
 
+@dataclass
+class StepTails:
+    """A pipeline's steps followed with it: each step's log lines prefixed `[step] `, its status changes
+    told as `[step] Status: X` (the steps are its child jobs in run history)."""
+
+    write: Callable[[str], None]
+    info: Callable[[str], None]
+    tails: Dict[str, LogTail] = field(default_factory=dict)
+    statuses: Dict[str, str] = field(default_factory=dict)
+
+    def poll(self, client, base: str, job: str, final: bool = False) -> None:
+        runs = (client.get(f"{base}/runs/{job}/children", params={"$top": "1000"}, api_version="v1.0") or {})
+        for run in runs.get("value") or ():
+            child, status = run.get("runId"), run.get("status")
+            step = (run.get("properties") or {}).get("azureml.nodeid") or run.get("displayName") or child
+            if self.statuses.get(child) in TERMINAL:
+                continue  # told and read to its end already
+            tail = self.tails.setdefault(child, LogTail(lambda text, prefix=f"[{step}] ": self.write(prefix + text)))
+            details = run_details(client, base, child)
+            status = details.get("status") or status
+            ended = status in TERMINAL
+            tail.poll(client, details.get("logFiles") or {}, final=ended or final)
+            if status != self.statuses.get(child):
+                self.info(f"[{step}] Status: {status}")
+                self.statuses[child] = status
+
+
 def _prefix(name: str) -> str:
     match = _USER_LOG.match(name) or _LEGACY_LOG.match(name)
     return f"[rank {match.group(1) or 0}] "
@@ -117,6 +144,7 @@ def stream(client, job: str, *, info: Callable[[str], None], fast: bool | None =
         info(f"Web View: {studio}")
     base = history_base(client)
     tail, last_status, delays = LogTail(write), None, poll_delays(fast)
+    steps = StepTails(write, info) if (body.get("properties") or {}).get("jobType") == "Pipeline" else None
     while True:
         details = run_details(client, base, job)
         status = details.get("status") or (body.get("properties") or {}).get("status")
@@ -124,6 +152,8 @@ def stream(client, job: str, *, info: Callable[[str], None], fast: bool | None =
             info(f"Status: {status}")
             last_status = status
         done = status in TERMINAL
+        if steps is not None:
+            steps.poll(client, base, job, final=done)
         tail.poll(client, details.get("logFiles") or {}, final=done)
         if done:
             break

@@ -94,7 +94,7 @@ def _create(client, group: str, spec) -> None:
     elif group == "component":
         component.create(client, spec)
     elif group == "job":
-        job.create(client, spec.data)
+        job.create(client, spec.data, source=spec)
     elif group == "compute":
         compute.create(client, spec.data)
     elif group == "online-endpoint":

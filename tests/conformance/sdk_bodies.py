@@ -108,7 +108,7 @@ def create(client, family: str, path: Path, params: list):
     """What `az ml <group> create -f path` does with the loaded spec."""
     from azure.ai.ml.entities import _load_functions as load
 
-    if family in ("commandJob", "sweepJob"):
+    if family in ("commandJob", "sweepJob", "pipelineJob"):
         return client.jobs.create_or_update(load.load_job(str(path), params_override=params))
     if family.endswith("Component"):
         return client.components.create_or_update(load.load_component(str(path), params_override=params))

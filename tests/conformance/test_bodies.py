@@ -34,6 +34,9 @@ from workspace_stand_in import WORKSPACE_ID  # noqa: E402
 CORPUS = HERE.parents[1].parent / "shared" / "conformance"
 RECORDED = [json.loads(line) for line in (HERE / "sdk_bodies.jsonl").read_text(encoding="utf-8").splitlines()]
 THRESHOLD = 0.95  # the share of each family's specs whose requests must equal the SDK's
+# pipeline jobs whose requests equal the SDK's outright (65 of 106 today; the others are documented,
+# most for steps of job types translated elsewhere: sweep, parallel, spark, automl); only goes up
+PIPELINE_EQUAL_SHARE = 0.61
 
 _GENERATED = [
     # code versions: the SDK names anonymous code with a random UUID, ml with one derived from the content hash
@@ -156,7 +159,8 @@ def test_every_family_is_at_least_95_percent_equal():
     normalisation, or differ only as body_expectations.tsv documents, is at least 95%."""
     total, equal, documented = Counter(), Counter(), Counter()
     for row in RECORDED:
-        group = FAMILIES[row["family"]]
+        # pipeline jobs are counted on their own: their steps of other job types are still to come
+        group = "pipeline job" if row["family"] == "pipelineJob" else FAMILIES[row["family"]]
         total[group] += 1
         same = compared(row["path"])[0]
         equal[group] += same
@@ -164,6 +168,7 @@ def test_every_family_is_at_least_95_percent_equal():
     report = ", ".join(f"{group} {equal[group]}+{documented[group]}/{total[group]}" for group in sorted(total))
     print(f"\nbody conformance (equal+documented/specs): {report}")
     assert all((equal[g] + documented[g]) / total[g] >= THRESHOLD for g in total), report
+    assert equal["pipeline job"] / total["pipeline job"] >= PIPELINE_EQUAL_SHARE, report
 
 
 @pytest.mark.parametrize("rel", [row["path"] for row in RECORDED])

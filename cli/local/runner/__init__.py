@@ -72,8 +72,11 @@ from pathlib import Path
 def spawn(home: Path, workspace: str, job: str) -> int:
     """Start the detached runner of `job`; returns its pid. Its identity goes to runner.json at once."""
     from cli.local.private import PRIVATE_UMASK
+    from cli.local.runner import forked
     from cli.local.runner.state import JobFolder, process_start, write_info
 
+    if forked.enabled():  # a parent job's runner starts its children's runners by forking (forked.py)
+        return forked.spawn(home, workspace, job)
     folder = JobFolder.of(home, workspace, job)
     folder.make()
     package_root = str(Path(__file__).resolve().parents[3])  # so `-m cli...` imports this same code

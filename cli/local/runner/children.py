@@ -63,6 +63,10 @@ class ChildJobs:
 
         from cli.client.transports.local import LocalTransport
 
+        from cli.local.runner import forked
+
+        if not forked.enabled():
+            forked.preload()  # in a runner: from the first child on, children's runners are forks of it
         body = {"properties": child_properties(properties, self.parent, self.root)}
         with httpx.Client(transport=LocalTransport(self.service), base_url=ids.MANAGEMENT_URL) as client:
             answer = client.put(self.service.arm_id("jobs", name), params={"api-version": ids.API_VERSION},
@@ -73,6 +77,10 @@ class ChildJobs:
             except (ValueError, KeyError, TypeError):
                 message = answer.text[:300]
             raise JobError(f"child job '{name}' was refused: {message}")
+        if not self.names:  # told to the parent's liveness record: its death cancels its children (state.reconcile)
+            from cli.local.runner.state import JobFolder, write_info
+
+            write_info(JobFolder.of(self.service.home, self.service.workspace, self.parent), children=True)
         self.names.append(name)
         return name
 

@@ -32,6 +32,9 @@ _JOB_OUTPUT = re.compile(r"^azureml://jobs/(?P<job>[^/]+)/outputs/(?P<name>[^/]+
 _ASSET_ID = re.compile(r"/(?P<kind>data|models)/(?P<name>[^/]+)/versions/(?P<version>[^/]+)$", re.IGNORECASE)
 
 
+ARTIFACT_OUTPUTS = ("artifacts", "default")  # a job's artifact root, as outputs (the SDK calls it "default")
+
+
 def default_output_uri(job: str, name: str) -> str:
     return f"azureml://datastores/{ids.DEFAULT_DATASTORE}/paths/azureml/{job}/{name}/"
 
@@ -75,7 +78,8 @@ class DataResolver:
         if match := _DATASTORE_URI.match(uri):
             return self.datastore_path(match["ds"], match["path"])
         if match := _JOB_OUTPUT.match(uri):
-            base = self.local_path(self.job_output_uri(match["job"], match["name"]))
+            base = self.artifacts_output(match["job"], match["name"]) or \
+                self.local_path(self.job_output_uri(match["job"], match["name"]))
             if not match["path"]:
                 return base
             full = (base / unquote(match["path"])).resolve()
@@ -130,6 +134,19 @@ class DataResolver:
         if not uri:
             raise JobError(f"asset '{ref}' has no data or model URI")
         return self.local_path(uri, props.get("dataType") or props.get("modelType"))
+
+    def artifacts_output(self, job: str, name: str) -> Path | None:
+        """A job's `artifacts` output with no place of its own is its artifact root (what it wrote to
+        ./outputs and ./logs), as a pipeline step reads it on Azure; None for any other output."""
+        if name not in ARTIFACT_OUTPUTS:
+            return None
+        record = self.service.store.get(self.service.arm_id("jobs", job))
+        output = ((record.body["properties"].get("outputs") or {}).get(name) if record else None) or {}
+        if record is None or output.get("uri"):
+            return None
+        from cli.local.runner.state import JobFolder
+
+        return JobFolder.of(self.service.home, self.service.workspace, job).artifacts
 
     def job_output_uri(self, job: str, name: str) -> str:
         record = self.service.store.get(self.service.arm_id("jobs", job))

@@ -93,7 +93,8 @@ class Runner:
             outcome, reason, tail_logs = self.execute(props, tail_logs)
             if outcome == "Completed":
                 self.status("Finalizing")
-                self.register_outputs(props)
+                if props.get("jobType") == "Command":  # a parent's outputs are registered by its children
+                    self.register_outputs(props)
                 self.status("Completed", EndTimeUtc=utcnow())
             elif outcome == "Canceled":
                 self.status("Canceled", EndTimeUtc=utcnow())
@@ -203,6 +204,33 @@ class Runner:
         self.status("Running", StartTimeUtc=utcnow())
         outcome, reason = run_children(self, props)
         return outcome, reason, [self.folder.user_logs / "std_log.txt"]
+
+    def store_cancel_requested(self) -> bool:
+        """Whether a cancel was recorded in the store (looked up at most every STORE_POLL_SECONDS / 4)."""
+        now = time.monotonic()
+        if now - getattr(self, "_last_cancel_check", 0.0) > STORE_POLL_SECONDS / 4:
+            self._last_cancel_check = now
+            self.cancel_signaled |= current_status(self.store, self.workspace, self.job) == "CancelRequested"
+        return self.cancel_signaled
+
+    def resolver(self) -> "data.DataResolver":
+        return data.DataResolver(self.service, log)
+
+    def set_outputs(self, uris: dict[str, str]) -> None:
+        """Point the job's outputs at `uris` ({output: URI}): a parent job's outputs are its children's."""
+        from cli.local.runner.state import job_id
+
+        with self.store.transaction() as conn:
+            record = self.store.get(job_id(self.workspace, self.job), conn)
+            if record is None:
+                return
+            props = record.body["properties"]
+            outputs = {**(props.get("outputs") or {})}
+            for name, uri in uris.items():
+                outputs[name] = {**(outputs.get(name) or {"jobOutputType": "uri_folder"}), "uri": uri}
+            body = {**record.body, "properties": {**props, "outputs": outputs}}
+            self.store.upsert(conn, record.id, "jobs", self.service.workspace_id, record.name, body,
+                              archived=record.archived)
 
     def notice(self, line: str) -> None:
         """A line for the job's log (and the runner's) before the command starts: environment builds."""
@@ -333,6 +361,9 @@ def main(argv: list[str], canceled_early: list | None = None) -> int:
     if len(argv) != 3:
         print("usage: python -m cli.local.runner <ML_HOME> <workspace> <job>", file=sys.stderr)
         return 2
+    from cli.local.runner import forked
+
+    forked.mark_runner()
     runner = Runner(Path(argv[0]), argv[1], argv[2])
     signal.signal(signal.SIGTERM, runner.on_signal)
     signal.signal(signal.SIGINT, runner.on_signal)

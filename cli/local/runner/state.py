@@ -240,7 +240,8 @@ def reconcile(store: Store, home: Path, workspace: str, record: Record) -> Recor
     else:
         logs = sorted(folder.user_logs.glob("std_log*.txt")) + [folder.runner_log]
         set_status(store, workspace, record.name, "Failed", **failure(LOST_REASON, log_tail(logs)))
-    from cli.local.runner.children import cancel_children
+    if info.get("children") or record.body["properties"].get("jobType") != "Command":  # none of its children goes on
+        from cli.local.runner.children import cancel_children
 
-    cancel_children(store, home, workspace, record.name)  # a dead parent leaves no child going
+        cancel_children(store, home, workspace, record.name)
     return store.get(record.id) or record
