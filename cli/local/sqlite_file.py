@@ -38,8 +38,9 @@ def damaged(path: Path, what: str, detail: str) -> LocalWorkspaceError:
 
 def is_temporary(name: str) -> bool:
     """Whether `name` is a database being built by `create` (not yet a database of anyone's)."""
-    # with its WAL and shared-memory files: another process sees them while the database is being built
-    return name.startswith(".") and name.endswith((TEMP_SUFFIX, TEMP_SUFFIX + "-wal", TEMP_SUFFIX + "-shm"))
+    # with its journal, WAL and shared-memory files: another process sees them while the database is
+    # being built (SQLite writes a rollback journal before `journal_mode = WAL` takes effect)
+    return name.startswith(".") and name.endswith(tuple(TEMP_SUFFIX + extra for extra in ("", "-journal", "-wal", "-shm")))
 
 
 def _header_problem(path: Path) -> str | None:

@@ -91,6 +91,16 @@ def test_a_missing_database_of_an_existing_workspace_is_refused(isolated_home):
     _assert_refused_untouched(isolated_home, database, "is missing, but its workspace folder")
 
 
+@pytest.mark.parametrize("leftover", ["", "-journal", "-wal", "-shm"])
+def test_a_database_another_process_is_building_is_not_data(tmp_path, leftover):
+    # another `ml` creating the workspace at this instant leaves only these in the folder
+    folder = tmp_path / "home" / "workspaces" / "local"
+    folder.mkdir(parents=True)
+    (folder / f".workspace.db.4242.abcd1234.new{leftover}").write_bytes(b"")
+    store = open_store(tmp_path / "home", "local")
+    assert store.path.exists()
+
+
 def test_a_corrupt_page_is_exit_9_not_an_internal_error(isolated_home):
     database = _workspace_with_data(isolated_home, count=40)
     data = bytearray(database.read_bytes())
