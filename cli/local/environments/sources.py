@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Iterator
 from pathlib import Path
 
 from cli.local.environments.definition import Definition
@@ -124,52 +125,52 @@ def run_segment(definition: Definition, segment: str, context: Path | None, used
     return False
 
 
-def pip_install(definition: Definition, args: list[str], context: Path | None, used: set[str]) -> None:
+def _arguments(args: list[str], valued: set[str] | frozenset[str]) -> Iterator[tuple[str | None, str]]:
+    """An installer's arguments as (option, value) pairs, and (None, word) for the rest.
+
+    Options in `valued` take a value, inline (`--file=x`) or as the next word; other flags come as
+    (None, "-flag") for the caller to skip."""
     i = 0
     while i < len(args):
-        arg = args[i]
-        option, _, inline = arg.partition("=")
-        if option in PIP_VALUED:
-            value = inline or (args[i + 1] if i + 1 < len(args) else "")
+        option, _, inline = args[i].partition("=")
+        if option in valued:
+            yield option, inline or (args[i + 1] if i + 1 < len(args) else "")
             i += 1 if inline else 2
-            if option in ("-r", "--requirement"):
-                used.add(value)
-                requirements_file(definition, value, context)
-            elif option in ("-i", "--index-url", "--extra-index-url"):
-                definition.options.append(f"{option} {value}")
-            elif option in ("-e", "--editable"):
-                definition.notices.append(f"not installed locally (an editable install): {value}")
-            continue
-        if arg.startswith("-r") and len(arg) > 2:
-            used.add(arg[2:])
-            requirements_file(definition, arg[2:], context)
-        elif not arg.startswith("-"):
-            if "$" in arg:
-                definition.notices.append(f"not installed locally (depends on a build variable): {arg}")
+        else:
+            yield None, args[i]
+            i += 1
+
+
+def pip_install(definition: Definition, args: list[str], context: Path | None, used: set[str]) -> None:
+    for option, value in _arguments(args, PIP_VALUED):
+        if option in ("-r", "--requirement"):
+            used.add(value)
+            requirements_file(definition, value, context)
+        elif option in ("-i", "--index-url", "--extra-index-url"):
+            definition.options.append(f"{option} {value}")
+        elif option in ("-e", "--editable"):
+            definition.notices.append(f"not installed locally (an editable install): {value}")
+        elif option is None and value.startswith("-r") and len(value) > 2:
+            used.add(value[2:])
+            requirements_file(definition, value[2:], context)
+        elif option is None and not value.startswith("-"):
+            if "$" in value:
+                definition.notices.append(f"not installed locally (depends on a build variable): {value}")
             else:
-                definition.add_pip(arg)
-        i += 1
+                definition.add_pip(value)
 
 
 def conda_install(definition: Definition, args: list[str], context: Path | None, used: set[str]) -> None:
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        option, _, inline = arg.partition("=")
-        if option in CONDA_VALUED:
-            value = inline or (args[i + 1] if i + 1 < len(args) else "")
-            i += 1 if inline else 2
-            if option in ("-f", "--file"):
-                used.add(value)
-                path = (context / value) if context else None
-                if path is not None and path.is_file():
-                    conda_file(definition, path.read_text(errors="replace"), path.parent)
-                else:
-                    definition.notices.append(f"warning: conda file {value} is not available locally: not installed")
-            continue
-        if not arg.startswith("-") and "$" not in arg:
-            definition.add_conda(arg)
-        i += 1
+    for option, value in _arguments(args, CONDA_VALUED):
+        if option in ("-f", "--file"):
+            used.add(value)
+            path = (context / value) if context else None
+            if path is not None and path.is_file():
+                conda_file(definition, path.read_text(errors="replace"), path.parent)
+            else:
+                definition.notices.append(f"warning: conda file {value} is not available locally: not installed")
+        elif option is None and not value.startswith("-") and "$" not in value:
+            definition.add_conda(value)
 
 
 def build_context(definition: Definition, context: Path, dockerfile_path: str | None) -> None:
