@@ -152,7 +152,9 @@ def test_compute_max_instances_bounds_running_jobs(jobs):
         if all(s in ("Completed", "Failed", "Canceled") for s in statuses) and len(statuses) == 5:
             break
         time.sleep(0.05)
-    assert statuses == ["Completed"] * 5
+    unfinished = {j["name"]: j["properties"] for j in jobs.client.list("jobs")
+                  if j["name"] in names and j["properties"]["status"] != "Completed"}
+    assert unfinished == {}  # a failure shows its reason here
     assert most >= 1
 
 
