@@ -70,9 +70,17 @@ def mlflow_api(call: Call):
     request = call.request
     raw_path, _, query = request.url.raw_path.partition(b"?")
     rest = "/" + "/".join(raw_path.decode("ascii").split("/")[MLFLOW_PREFIX_SEGMENTS:])
+    from cli.local.handlers import mlflow_runs
+
+    # A run call's body is a small JSON document, read here so the run it names can be followed after.
+    body = request.content if request.method == "POST" and "/api/2.0/mlflow/runs/" in rest else None
     inner = Request(request.method, request.url.copy_with(raw_path=(rest + ("?" + query.decode() if query else "")).encode()),
-                    request.headers, request.stream)
-    return call.service.tracking_api().answer_api(inner)
+                    request.headers, iter((body,)) if body is not None else request.stream)
+    response = call.service.tracking_api().answer_api(inner)
+    run_id = body is not None and mlflow_runs.run_touched(request.method, rest, body, response)
+    if run_id:
+        mlflow_runs.sync(call.service, run_id)  # runs logged from outside a job are jobs, as on Azure
+    return response
 
 
 OUTPUT_TYPES = {"uri_folder": "uri_folder", "uri_file": "uri_file", "mltable": "mltable"}
