@@ -97,3 +97,22 @@ def test_both_api_versions_answer_and_a_foreign_token_gets_401(logged):
         foreign = client.get(f"{uri}/api/2.0/mlflow/experiments/get-by-name", params={"experiment_name": "Default"},
                              headers={"Authorization": "Bearer someone-elses"})
         assert foreign.status_code == 401
+
+
+def test_run_history_artifacts_refuse_paths_that_leave_the_run_and_unknown_runs(logged):
+    served, result, home, _ = logged
+    env = served.env
+    history = env["MLFLOW_TRACKING_URI"].replace("/mlflow/v1.0/", "/history/v1.0/")
+    verify = ssl.create_default_context(cafile=env["SSL_CERT_FILE"])
+    auth = {"Authorization": f"Bearer {env['MLFLOW_TRACKING_TOKEN']}"}
+    with httpx.Client(proxy=env["HTTPS_PROXY"], verify=verify, trust_env=False, timeout=30) as client:
+        base = f"{history}/experiments/outside/runs/{result['run_id']}/artifacts"
+        for bad in ("../../escape.txt", "a/../../b", "/"):
+            answer = client.post(f"{base}/batch/metadata", json={"paths": [{"path": bad}]}, headers=auth)
+            assert answer.status_code == 400, bad
+        listed = client.get(base, headers=auth).json()["value"]
+        assert [a["path"] for a in listed] == ["notes.txt"]
+        assert client.get(f"{history}/experiments/outside/runs/nope/artifacts", headers=auth).status_code == 404
+        other_experiment = client.get(f"{history}/experiments/Default/runs/{result['run_id']}/artifacts", headers=auth)
+        assert other_experiment.status_code == 404
+    assert not (home / "escape.txt").exists()
