@@ -45,6 +45,8 @@ def run_touched(method: str, path: str, request_body: bytes, response) -> str | 
         if endpoint == "runs/create":
             return json.loads(response.content)["run"]["info"]["run_id"]
         body = json.loads(request_body or b"{}")
+        if endpoint == "runs/log-batch" and not body.get("tags"):
+            return None  # metrics and params: nothing the job record shows
         return str(body.get("run_id") or body.get("run_uuid") or "") or None
     except (ValueError, KeyError, TypeError):
         return None
