@@ -42,6 +42,9 @@ def scenario(tmp_path_factory, job_environments):
                              cwd=tmp, capture_output=True, text=True, timeout=1200)
     finally:
         served.stop()
+        from cli.local.endpoints import stop_router
+
+        stop_router(home, "sdkws", "served-ep")  # the online step deletes it; a failed step must not leave it
     results = {r["step"]: r for r in map(json.loads, (line for line in run.stdout.splitlines() if line.startswith("{")))}
     return results, run, served, home
 
