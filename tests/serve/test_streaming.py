@@ -32,6 +32,8 @@ def served(tmp_path):
     server = start("bigws", tmp_path, env={"ML_HOME": str(tmp_path / "home")})
     yield server, tmp_path / "home"
     server.stop()
+    for big in (tmp_path / "home" / "workspaces" / "bigws" / "blobs" / "workspaceblobstore").glob("*.bin"):
+        big.unlink()  # pytest keeps the last runs' temp folders: not these files
 
 
 def test_a_large_blob_download_streams_through_the_proxy(served):
