@@ -80,6 +80,15 @@ class LocalHome:
             response.headers["x-ms-client-request-id"] = request.headers["x-ms-client-request-id"]
         return response
 
+    def answer(self, request):
+        """A served request (cli.local.http.Request), streamed both ways but for the resource-group calls
+        (small JSON documents, answered as `handle` answers them)."""
+        handler, _ = _resource_group_call(request)
+        if handler is not None:
+            return self.handle(httpx.Request(request.method, request.url, headers=request.headers,
+                                             content=request.content))
+        return self.service(self._named(request)).answer(request)
+
     def _named(self, request: httpx.Request) -> str:
         """The workspace a request is for: named in its ARM path or blob account, else the default."""
         host, parts = request.url.host, request.url.path.split("/")

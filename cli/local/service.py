@@ -68,6 +68,11 @@ class LocalWorkspaceService:
 
         return call_app(self.app, request)
 
+    def answer(self, request: Request) -> httpx.Response:
+        """Answer one request on this thread without the ASGI bridge: the request body is read as it
+        arrives and a file's body streams out (`ml local serve` passes both through as they come)."""
+        return self._answer(request)
+
     def _answer(self, request: Request) -> httpx.Response:
         request_id = str(uuid.uuid4())
         try:

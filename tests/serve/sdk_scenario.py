@@ -11,14 +11,16 @@ import time
 import traceback
 from pathlib import Path
 
-from azure.ai.ml import Input, MLClient, Output, command, load_component
-from azure.ai.ml.entities import Data, Environment, Model
+from azure.ai.ml import Input, MLClient, Output, command, dsl, load_component
+from azure.ai.ml.entities import (CodeConfiguration, Data, Environment, ManagedOnlineDeployment,
+                                  ManagedOnlineEndpoint, Model)
 from azure.identity import DefaultAzureCredential
 
 WORK = Path(sys.argv[1])
 client = MLClient(DefaultAzureCredential(), os.environ["ML_SUBSCRIPTION"], os.environ["ML_RESOURCE_GROUP"],
                   os.environ["ML_WORKSPACE"])
 state = {}
+SKLEARN = "azureml://registries/azureml/environments/sklearn-1.5/versions/1"
 
 
 def step_workspace():
@@ -104,9 +106,68 @@ def step_cancel():
     return {"status": client.jobs.get(made.name).status}
 
 
+def step_pipeline():
+    """A two-step pipeline: the second step reads the first one's output; streamed, then its children listed."""
+    say = command(name="say", command="echo ${{inputs.word}} > ${{outputs.out}}/said.txt", inputs={"word": "x"},
+                  outputs={"out": Output(type="uri_folder")}, environment=SKLEARN)
+    read = command(name="read", command="cat ${{inputs.said}}/said.txt", inputs={"said": Input(type="uri_folder")},
+                   environment=SKLEARN)
+
+    @dsl.pipeline(experiment_name="served", description="said and read")
+    def said_and_read(word):
+        first = say(word=word)
+        read(said=first.outputs.out)
+        return {"said": first.outputs.out}
+
+    pipeline = said_and_read(word="piped")
+    pipeline.settings.default_compute = "serverless"  # the SDK insists on a compute; serverless as on Azure
+    made = client.jobs.create_or_update(pipeline)
+    client.jobs.stream(made.name)
+    got = client.jobs.get(made.name)
+    children = list(client.jobs.list(parent_job_name=made.name))
+    return {"type": got.type, "status": got.status,
+            "children": sorted((c.display_name, c.status) for c in children)}
+
+
+def step_online():
+    """An online endpoint (key auth) and a deployment of the model step's model, invoked with the key."""
+    score = WORK / "score"
+    score.mkdir(exist_ok=True)
+    (score / "score.py").write_text(
+        "import json, os\n"
+        "def init():\n"
+        "    global weights\n"
+        "    root = os.environ['AZUREML_MODEL_DIR']\n"
+        "    weights = next(open(os.path.join(d, 'model.pkl')).read() for d, _, f in os.walk(root) if 'model.pkl' in f)\n"
+        "def run(raw):\n"
+        "    return {'echo': json.loads(raw)['data'], 'weights': weights}\n")
+    request = WORK / "request.json"
+    request.write_text(json.dumps({"data": [1, 2, 3]}))
+    endpoint = ManagedOnlineEndpoint(name="served-ep", auth_mode="key")
+    client.online_endpoints.begin_create_or_update(endpoint).result()
+    deployment = ManagedOnlineDeployment(
+        name="blue", endpoint_name="served-ep", model="azureml:clf:1", environment=SKLEARN,
+        code_configuration=CodeConfiguration(code=str(score), scoring_script="score.py"),
+        instance_type="Standard_DS3_v2", instance_count=1)
+    client.online_deployments.begin_create_or_update(deployment).result()
+    endpoint = client.online_endpoints.get("served-ep")
+    endpoint.traffic = {"blue": 100}
+    client.online_endpoints.begin_create_or_update(endpoint).result()
+    keys = client.online_endpoints.get_keys("served-ep")
+    answer = client.online_endpoints.invoke(endpoint_name="served-ep", request_file=str(request))
+    got = client.online_endpoints.get("served-ep")
+    deployments = [d.name for d in client.online_deployments.list("served-ep")]
+    client.online_endpoints.begin_delete(name="served-ep").result()
+    return {"traffic": got.traffic, "auth_mode": got.auth_mode, "deployments": deployments,
+            "keys": bool(keys.primary_key) and keys.primary_key != keys.secondary_key,
+            "answer": json.loads(answer), "listed_after_delete": [e.name for e in client.online_endpoints.list()]}
+
+
 for name in sys.argv[2:]:
     try:
-        print(json.dumps({"step": name, "ok": True, "result": globals()[f"step_{name}"]()}), flush=True)
+        result = globals()[f"step_{name}"]()
+        # a line of its own: the SDK prints progress dots on stdout while it polls an operation
+        print("\n" + json.dumps({"step": name, "ok": True, "result": result}), flush=True)
     except Exception as exc:  # the report says which step failed, and how
-        print(json.dumps({"step": name, "ok": False, "error": f"{type(exc).__name__}: {exc}"[:2000],
-                          "trace": traceback.format_exc()[-3000:]}), flush=True)
+        print("\n" + json.dumps({"step": name, "ok": False, "error": f"{type(exc).__name__}: {exc}"[:2000],
+                                 "trace": traceback.format_exc()[-3000:]}), flush=True)

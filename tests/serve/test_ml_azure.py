@@ -24,6 +24,7 @@ def azure(tmp_path, job_environments, isolated_home):
     shutil.copytree(JOB_SPECS / "src", work / "src")
     shutil.copytree(JOB_SPECS / "data", work / "data")
     shutil.copy(JOB_SPECS / "io.yml", work / "io.yml")
+    shutil.copy(JOB_SPECS / "sleep.yml", work / "sleep.yml")
     (work / "model").mkdir()
     (work / "model" / "model.pkl").write_text("weights")
     # The client's shell: the printed variables, and an ML_HOME of its own (nothing local is used).
@@ -61,6 +62,22 @@ def test_ml_runs_the_scenario_through_its_azure_transport(azure):
     assert (work / "out" / "artifacts" / "user_logs" / "std_log.txt").is_file()
     log = served.log()
     assert "Traceback" not in log
+
+
+def test_ml_cancels_a_running_job_through_its_azure_transport(azure):
+    import time
+
+    ml, work, served = azure
+    name = ml("job", "create", "-f", "sleep.yml", "--query", "name", "-o", "tsv").strip()
+    deadline = time.monotonic() + 300
+    while ml("job", "show", "-n", name)["status"] not in ("Running", "Completed", "Failed", "Canceled"):
+        assert time.monotonic() < deadline, "the job never started"
+        time.sleep(0.5)
+    ml("job", "cancel", "-n", name)
+    while (status := ml("job", "show", "-n", name)["status"]) not in ("Canceled", "Completed", "Failed"):
+        assert time.monotonic() < deadline, f"the job stayed {status}"
+        time.sleep(0.5)
+    assert status == "Canceled"
 
 
 def test_without_the_credential_ml_gets_a_clear_authentication_error(azure, tmp_path):

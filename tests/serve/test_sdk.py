@@ -20,7 +20,7 @@ from tests.conftest import prebuild_environment
 HERE = Path(__file__).parent
 JOB_SPECS = HERE.parent / "local" / "job_specs"
 STEPS = ("workspace", "data", "model", "environment", "component", "compute", "job", "download",
-         "download_unstreamed", "cancel")
+         "download_unstreamed", "cancel", "pipeline", "online")
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +42,9 @@ def scenario(tmp_path_factory, job_environments):
                              cwd=tmp, capture_output=True, text=True, timeout=1200)
     finally:
         served.stop()
+        from cli.local.endpoints import stop_router
+
+        stop_router(home, "sdkws", "served-ep")  # the online step deletes it; a failed step must not leave it
     results = {r["step"]: r for r in map(json.loads, (line for line in run.stdout.splitlines() if line.startswith("{")))}
     return results, run, served, home
 
@@ -56,7 +59,9 @@ def _ok(scenario, step):
 
 def test_workspace_get(scenario):
     result = _ok(scenario, "workspace")
-    assert result["name"] == "sdkws" and result["mlflow"].startswith("azureml://api.ml.invalid/mlflow/v1.0/")
+    # v1.0 as the workspace gives it; the SDK itself asks for v2.0 when azureml-mlflow is installed beside it
+    assert result["name"] == "sdkws" and result["mlflow"].startswith("azureml://api.ml.invalid/mlflow/v")
+    assert result["mlflow"].endswith("/providers/Microsoft.MachineLearningServices/workspaces/sdkws")
 
 
 def test_data_create_get_list(scenario):
@@ -100,6 +105,19 @@ def test_a_job_never_streamed_downloads_too(scenario):
 
 def test_cancel(scenario):
     assert _ok(scenario, "cancel") == {"status": "Canceled"}
+
+
+def test_a_pipeline_job_runs_streams_and_lists_its_children(scenario):
+    assert _ok(scenario, "pipeline") == {"type": "pipeline", "status": "Completed",
+                                         "children": [["first", "Completed"], ["read", "Completed"]]}
+
+
+def test_an_online_endpoint_deploys_answers_with_its_key_and_goes(scenario):
+    result = _ok(scenario, "online")
+    assert result["traffic"] == {"blue": 100} and result["auth_mode"] == "key" and result["deployments"] == ["blue"]
+    assert result["keys"] is True
+    assert result["answer"] == {"echo": [1, 2, 3], "weights": "weights"}  # the model step's model, loaded by init()
+    assert result["listed_after_delete"] == []
 
 
 def test_the_server_logged_each_request_and_no_fault(scenario):

@@ -74,6 +74,7 @@ class Router:
         self.root = folder(home, workspace, endpoint)
         self.endpoint = endpoint
         self.routing = Routing()
+        self.refresh = None  # set by main: re-read the endpoint's routing from the store now
         self._keys, self._keys_mtime = {}, None
         self._round = itertools.count()
 
@@ -148,6 +149,11 @@ class Router:
                              {"WWW-Authenticate": 'Bearer realm="ml-endpoint"'})
             wanted = request.headers.get("azureml-model-deployment")
             name = self.pick(wanted)
+            if name is None and self.refresh is not None:
+                # The routing is published every pass (0.3 s); a request that finds no route may follow
+                # the traffic update that gives it one, already answered as Succeeded: read it now.
+                await asyncio.to_thread(self.refresh)
+                name = self.pick(wanted)
             if name is None:
                 if wanted:
                     return error(404, f"Deployment '{wanted}' does not exist or is not ready in endpoint '{self.endpoint}'.")
@@ -183,6 +189,7 @@ def main(argv: list[str]) -> None:
 
     router = Router(home, workspace, endpoint)
     supervisor = Supervisor(home, workspace, endpoint, router)
+    router.refresh = supervisor.publish_now
     served = Served(router.app(), name="ml-endpoint-router", port=port)
     served.start()
     (router.root / "router.json").write_text(json.dumps({"pid": os.getpid(), "port": port}))

@@ -109,6 +109,12 @@ class Supervisor:
         self._publish(endpoint.body)
         return True
 
+    def publish_now(self) -> None:
+        """Publish the endpoint's stored routing (traffic, mirror, auth) at once, between passes."""
+        endpoint = self.service.store.get(self.endpoint_id)
+        if endpoint is not None:
+            self._publish(endpoint.body)
+
     def _publish(self, endpoint_body: dict) -> None:
         props = endpoint_body.get("properties") or {}
         with self.lock:

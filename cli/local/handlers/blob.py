@@ -138,11 +138,36 @@ def get(call: Call, blobs, datastore: str, blob: str) -> httpx.Response:
         if start >= size and size:
             raise BlobError(416, "InvalidRange", "The range specified is invalid for the current size"
                             " of the resource.")
-        data = blobs.read(datastore, blob, start, max(end - start + 1, 0))
-        headers.update({"Content-Range": f"bytes {start}-{start + len(data) - 1}/{size}", "Content-Length": str(len(data))})
+        length = max(end - start + 1, 0)
+        headers.update({"Content-Range": f"bytes {start}-{start + length - 1}/{size}", "Content-Length": str(length)})
         headers.pop("Content-MD5", None)
-        return httpx.Response(206, content=data, headers=headers)
-    return httpx.Response(200, content=blobs.read(datastore, blob), headers=headers)
+        return httpx.Response(206, stream=_FileRange(blobs.path(datastore, blob), start, length), headers=headers)
+    return httpx.Response(200, stream=_FileRange(blobs.path(datastore, blob), 0, size), headers=headers)
+
+
+class _FileRange(httpx.SyncByteStream):
+    """`length` bytes of a file from `start`, read a chunk at a time as they are sent: a download of any size
+    holds one chunk in memory. The file is opened here, so a vanished blob fails before the answer starts."""
+
+    CHUNK = 1 << 20
+
+    def __init__(self, path, start: int, length: int):
+        self.handle, self.left = open(path, "rb"), length
+        self.handle.seek(start)
+
+    def __iter__(self):
+        try:
+            while self.left > 0:
+                chunk = self.handle.read(min(self.CHUNK, self.left))
+                if not chunk:
+                    break  # the file shrank while it was sent: send what there is
+                self.left -= len(chunk)
+                yield chunk
+        finally:
+            self.handle.close()
+
+    def close(self) -> None:
+        self.handle.close()
 
 
 get.permission = "r"

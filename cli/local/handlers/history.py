@@ -66,13 +66,27 @@ MLFLOW_PREFIX_SEGMENTS = 1 + 2 + 8  # '', 'mlflow', 'v1.0' | 'v2.0', then the wo
 def mlflow_api(call: Call):
     """The MLflow REST API (and mlflow-artifacts) at the workspace's tracking URI, as on Azure:
     `https://<api host>/mlflow/v1.0<workspace id>/api/2.0/mlflow/...` (v2.0 too). It is the workspace's
-    whole tracking store (cli.local.tracking), the one jobs log to, with no per-job scope."""
+    whole tracking store (cli.local.tracking), the one jobs log to, with no per-job scope. Run artifact URIs
+    are `mlflow-artifacts:` ones under v1.0 (the https URI plain mlflow is given, which follows no other) and
+    run history's `azureml://` ones under v2.0, the version azureml-mlflow calls (cli.local.handlers.run_artifacts)."""
     request = call.request
     raw_path, _, query = request.url.raw_path.partition(b"?")
     rest = "/" + "/".join(raw_path.decode("ascii").split("/")[MLFLOW_PREFIX_SEGMENTS:])
+    from cli.local.handlers import mlflow_runs
+
+    # A run call's body is a small JSON document, read here so the run it names can be followed after.
+    body = request.content if request.method == "POST" and "/api/2.0/mlflow/runs/" in rest else None
     inner = Request(request.method, request.url.copy_with(raw_path=(rest + ("?" + query.decode() if query else "")).encode()),
-                    request.headers, request.stream)
-    return call.service.tracking_api().answer_api(inner)
+                    request.headers, iter((body,)) if body is not None else request.stream)
+    response = call.service.tracking_api().answer_api(inner)
+    run_id = body is not None and mlflow_runs.run_touched(request.method, rest, body, response)
+    if run_id:
+        mlflow_runs.sync(call.service, run_id)  # runs logged from outside a job are jobs, as on Azure
+    if raw_path.split(b"/")[2] == b"v2.0":  # azureml-mlflow's version: run history artifact URIs, as on Azure
+        from cli.local.handlers.run_artifacts import azureml_artifact_uris
+
+        return azureml_artifact_uris(response, call.service.workspace_id)
+    return response
 
 
 OUTPUT_TYPES = {"uri_folder": "uri_folder", "uri_file": "uri_file", "mltable": "mltable"}
@@ -179,6 +193,9 @@ def register(router) -> None:
     router.add(ids.API_HOST, "GET", "/history/v1.0" + WS + "/runs/{runId}/children", children)
     router.add(ids.API_HOST, "POST", "/history/v1.0" + WS + "/rundata", run_data)
     router.add(ids.API_HOST, "POST", "/data/v1.0" + WS + "/dataversion/batchGetResolvedUris", resolved_uris)
+    from cli.local.handlers import run_artifacts
+
+    run_artifacts.register(router)
     for version in ("v1.0", "v2.0"):
         for method in ("GET", "POST", "PUT", "DELETE", "PATCH"):
             router.add(ids.API_HOST, method, f"/mlflow/{version}" + WS + "/{path*}", mlflow_api)

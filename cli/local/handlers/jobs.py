@@ -5,7 +5,7 @@ from __future__ import annotations
 from cli.local import ids, jobs_hook
 from cli.local.store import Record
 from cli.local.contract import check_request
-from cli.local.handlers import checks
+from cli.local.handlers import checks, mlflow_runs
 from cli.local.handlers.common import envelope, list_view, order, page, system_data
 from cli.local.handlers.operations import accepted
 from cli.local.http import ApiError, Call, json_response, not_found
@@ -118,12 +118,15 @@ def cancel(call: Call):
         if record is None:
             raise not_found("job", call.params["id"])
         requested = record.body["properties"].get("status") not in TERMINAL | {"CancelRequested"}
-        if requested:
+        outside = mlflow_runs.is_outside_run(record.body)
+        if requested and not outside:
             props = {**record.body["properties"], "status": "CancelRequested"}
             service.store.upsert(conn, record.id, "jobs", service.workspace_id, record.name,
                                  {**record.body, "properties": props}, archived=record.archived)
         headers = accepted(call, conn, record.id)
-    if requested:
+    if requested and outside:
+        mlflow_runs.cancel(service, record.name)  # an MLflow run logged from outside a job: no runner to stop
+    elif requested:
         jobs_hook.on_job_cancel_requested(record.name, service.home, service.workspace)
     return json_response(202, headers=headers)
 

@@ -159,6 +159,7 @@ def put_deployment(call: Call):
                                f" '{ref.rsplit('/', 1)[-1]}' does not exist in this workspace.", target=f"properties.{key}")
         props["provisioningState"] = "Updating" if old else "Creating"
         props.setdefault("endpointComputeType", "Managed")
+        props.setdefault("scaleSettings", {"scaleType": "Default"})  # Azure's default; the SDK reads it back
         extra = {k: body[k] for k in ("tags", "sku") if k in body}
         extra.setdefault("sku", {"name": "Default", "capacity": 1})
         resource = envelope(did, DEP_KIND, name, props, system_data(old and old.body["systemData"]),

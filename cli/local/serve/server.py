@@ -68,6 +68,8 @@ def run(home: Path, workspace: str, port: int, *, log: Callable[[str], None] | N
     from cli.local.serving import Served
 
     home = Path(home).absolute()
+    if log is not None:
+        log = _whole_lines(log)
     folder = _folder(home)
     files = certs.server_files(folder, CERT_HOSTS)
     identity = Identity.load(folder)
@@ -79,6 +81,20 @@ def run(home: Path, workspace: str, port: int, *, log: Callable[[str], None] | N
     finally:
         tls.close()
         local_home.close()
+
+
+def _whole_lines(log: Callable[[str], None]) -> Callable[[str], None]:
+    """`log`, one caller at a time: the gateway's threads and the proxy's loop all log, and a line written
+    by two at once comes out as one (print writes the text and its newline separately)."""
+    import threading
+
+    lock = threading.Lock()
+
+    def locked(line: str) -> None:
+        with lock:
+            log(line)
+
+    return locked
 
 
 async def _proxy(proxy, port: int, announce, workspace: str) -> None:
