@@ -80,7 +80,7 @@ def to_rest(spec: dict, refs) -> dict:
 
         return sweep_to_rest(spec, refs)
     if kind != "command":
-        raise NotSupportedError(f"'{kind}' jobs are not supported by ml yet (it runs command and pipeline jobs)",
+        raise NotSupportedError(f"'{kind}' jobs are not supported by ml yet (it runs command, pipeline and sweep jobs)",
                                 hint="az ml job create runs them on Azure")
     queue = spec.get("queue_settings") or {}
     timeout = (spec.get("limits") or {}).get("timeout")
