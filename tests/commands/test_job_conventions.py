@@ -209,7 +209,7 @@ def test_an_unsupported_job_type_exits_10():
                          "hello-automl-job-basic.yml")
     result = run_ml("job", "create", "-f", str(automl))
     assert result.returncode == 10
-    assert result.stderr == ("ml: error: 'automl' jobs are not supported by ml yet (it runs command and pipeline jobs)\n"
+    assert result.stderr == ("ml: error: 'automl' jobs are not supported by ml yet (it runs command, pipeline and sweep jobs)\n"
                              "hint: az ml job create runs them on Azure\n")
 
 
