@@ -11,6 +11,7 @@ and JobOutput objects as for command jobs.
 
 from __future__ import annotations
 
+import json
 import re
 
 from cli.rest.common import compact, iso_duration, string_values
@@ -56,6 +57,8 @@ def _step(name: str, node: dict, refs) -> dict:
             rest["outputs"][port]["mode"] = "ReadWriteMount"  # the SDK's reading of an output's `mount`
         if isinstance(value, dict) and value.get("name") and port in (rest.get("outputs") or {}):
             rest["outputs"][port]["name"] = value["name"]
+    if str(node.get("type")).lower() == "parallel":
+        _parallel_settings(rest, node)
     if services:
         rest["services"] = {key: {("job_service_type" if k == "jobServiceType" else k): v for k, v in value.items()}
                             for key, value in services_to_rest(services).items()}
@@ -64,6 +67,18 @@ def _step(name: str, node: dict, refs) -> dict:
     elif limits is not None:
         rest["limits"] = limits
     return rest
+
+
+def _parallel_settings(rest: dict, node: dict) -> None:
+    """A parallel step's mini_batch_size as the SDK's node sends it (a number of items or bytes: "10kb" ->
+    10240) and its partition_keys as a JSON string."""
+    from cli.rest.component import mini_batch_bytes
+
+    size = node.get("mini_batch_size")
+    if size is not None:
+        rest["mini_batch_size"] = int(mini_batch_bytes(size)) if "${{" not in str(size) else size
+    if isinstance(node.get("partition_keys"), list):
+        rest["partition_keys"] = json.dumps(node["partition_keys"])
 
 
 def _settings(settings: dict | None, refs) -> dict:

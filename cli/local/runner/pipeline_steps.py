@@ -26,6 +26,7 @@ _CAMEL = {"instance_count": "instanceCount", "instance_type": "instanceType", "s
           "worker_count": "workerCount", "parameter_server_count": "parameterServerCount",
           "distribution_type": "distributionType", "job_limits_type": "jobLimitsType"}
 _DISTRIBUTIONS = {"pytorch": "PyTorch", "mpi": "Mpi", "tensorflow": "TensorFlow", "ray": "Ray"}
+RUNNABLE_KINDS = ("command", "parallel", "sweep", "pipeline")
 _INPUT_TYPES = {"literal", "uri_file", "uri_folder", "mltable", "mlflow_model", "custom_model", "triton_model"}
 
 
@@ -73,9 +74,9 @@ def load_steps(store, props: dict) -> dict[str, Step]:
             raise JobError(f"step '{name}': component {component_id.rsplit('/components/', 1)[-1]} does not exist"
                            " in this workspace")
         step = Step(name, node, record.body["properties"].get("componentSpec") or {}, upstream_steps(node))
-        if step.kind not in ("command", "pipeline"):
-            raise JobError(f"step '{name}' is a {step.kind} step; local pipelines run command steps and"
-                           " pipeline components")
+        if step.kind not in RUNNABLE_KINDS:
+            raise JobError(f"step '{name}' is a {step.kind} step; local pipelines run command, parallel and"
+                           " sweep steps and pipeline components")
         unknown = step.needs - set(props.get("jobs") or {})
         if unknown:
             raise JobError(f"step '{name}' binds to the outputs of {', '.join(sorted(unknown))}, which is not"
@@ -234,6 +235,8 @@ def child_body(step: Step, child: str, pipeline: dict, bindings: Bindings, compu
         return _compact({**common, "jobType": "Pipeline", "jobs": component.get("jobs") or {},
                          "settings": {**(pipeline.get("settings") or {}), "_source": "YAML.JOB"},
                          "computeId": None})
+    if step.kind == "parallel":
+        return _parallel_body(step, common)
     if not component.get("command"):
         raise JobError(f"step '{step.name}': its component has no command")
     resources = _camel(node.get("resources")) or _camel(component.get("resources"))
@@ -248,6 +251,23 @@ def child_body(step: Step, child: str, pipeline: dict, bindings: Bindings, compu
         "distribution": _distribution(node, component),
         "limits": {"jobLimitsType": "Command", "timeout": limits["timeout"]} if limits and limits.get("timeout") else None,
     })
+
+
+def _parallel_body(step: Step, common: dict) -> dict:
+    """A parallel step: the command job that runs the parallel driver over its input_data (see
+    cli/local/runner/parallel), with the step's settings over its component's."""
+    from cli.local.runner.parallel import command_job, merge_component
+
+    node, code_id, environment_id = merge_component(step.component, step.node)
+    if node.get("partition_keys"):
+        raise JobError(f"step '{step.name}': parallel partition_keys (mini-batches by column values) do not"
+                       " run on the local workspace; use mini_batch_size")
+    if str(node.get("mini_batch_size")) == "0":
+        node.pop("mini_batch_size")  # the SDK's "not set": Azure's default applies
+    body = command_job(node, inputs=common["inputs"], outputs=common["outputs"], code_id=_strip(code_id),
+                       environment_id=_strip(environment_id), display_name=common["displayName"],
+                       experiment_name=common["experimentName"], extra_properties=common["properties"])
+    return _compact({**body, "computeId": common["computeId"], "tags": {}})
 
 
 def compute_of(step: Step, pipeline: dict) -> str | None:

@@ -1,0 +1,81 @@
+"""Pipeline steps of other kinds than command: parallel steps (inline and from a parallel component file),
+run with real runners, driver and worker processes, their appended rows read by a downstream step."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cli.local.runner.parallel import PARALLEL_KEY
+from cli.operations import job as job_ops
+from cli.spec.loader import load_spec
+from runner_support import LocalJobs
+
+EXAMPLES = Path(__file__).parents[2] / "specs" / "examples"
+
+
+@pytest.fixture
+def jobs(tmp_path):
+    local = LocalJobs(tmp_path / "home")
+    yield local
+    local.close()
+
+
+def create(jobs: LocalJobs, file: Path, name: str, *overrides: str) -> dict:
+    spec = load_spec(file, group="job", overrides=overrides)
+    created = job_ops.create(jobs.client, spec.data, name=name, source=spec)
+    jobs.jobs += [name] + [f"{name}_{step}" for step in spec.data["jobs"]]
+    return created
+
+
+def steps(jobs: LocalJobs, name: str) -> dict:
+    return job_ops.show(jobs.client, name)["steps"]
+
+
+def blob(jobs: LocalJobs, uri: str) -> Path:
+    prefix = "azureml://datastores/workspaceblobstore/paths/"
+    assert uri.startswith(prefix), uri
+    return jobs.service.blobs.root / "workspaceblobstore" / uri[len(prefix):]
+
+
+def test_parallel_steps_feed_a_downstream_step_and_are_reused(jobs):
+    create(jobs, EXAMPLES / "parallel-pipeline" / "pipeline.yml", "words-1")
+    done = jobs.wait("words-1", timeout=180)
+    assert done["properties"]["status"] == "Completed", jobs.log("words-1")
+    for step in ("count_words", "longest_line"):
+        child = jobs.get(f"words-1_{step}")["properties"]
+        assert child["properties"][PARALLEL_KEY] == "true" and child["properties"]["azureml.parentrunid"] == "words-1"
+        log = jobs.log(f"words-1_{step}")
+        assert "7 items in 4 mini-batches (mini_batch_size 2); 2 workers" in log, log
+        assert "7 of 7 items processed, 0 failed" in log
+    downstream = jobs.get("words-1_summarize")["properties"]["inputs"]
+    assert downstream["counts"]["uri"] == "azureml://jobs/words-1_count_words/outputs/counts"  # by reference
+    summary = json.loads((blob(jobs, done["properties"]["outputs"]["summary"]["uri"]) / "summary.json").read_text())
+    assert summary["files"] == 7
+    # count_words's own setting (min_length 2 from the step, over the component's default 1) reached init()
+    assert summary["per_file"]["01-fox.txt"] == {"words": 9, "longest_line": 23}
+    assert summary["per_file"]["02-parallel.txt"]["words"] == 7  # "a" is shorter than 2
+
+    create(jobs, EXAMPLES / "parallel-pipeline" / "pipeline.yml", "words-2")
+    assert jobs.wait("words-2", timeout=60)["properties"]["status"] == "Completed"
+    assert {s: e.get("reused_from") for s, e in steps(jobs, "words-2").items()} == {
+        "count_words": "words-1_count_words", "longest_line": "words-1_longest_line", "summarize": "words-1_summarize"}
+
+    create(jobs, EXAMPLES / "parallel-pipeline" / "pipeline.yml", "words-3", "jobs.count_words.inputs.min_length=4")
+    assert jobs.wait("words-3", timeout=120)["properties"]["status"] == "Completed"
+    again = steps(jobs, "words-3")
+    assert "reused_from" not in again["count_words"] and "reused_from" not in again["summarize"]
+    assert again["longest_line"]["reused_from"] == "words-1_longest_line"
+
+
+def test_a_failing_parallel_step_fails_the_pipeline(jobs):
+    create(jobs, EXAMPLES / "parallel-pipeline" / "pipeline.yml", "words-bad",
+           "jobs.longest_line.task.entry_script=missing.py", "settings.continue_on_step_failure=true")
+    done = jobs.wait("words-bad", timeout=180)
+    assert done["properties"]["status"] == "Failed"
+    assert "step longest_line failed" in done["properties"]["properties"]["FailureReason"]
+    shown = steps(jobs, "words-bad")
+    assert shown["count_words"]["status"] == "Completed" and shown["longest_line"]["status"] == "Failed"
+    assert shown["summarize"] == {"status": "NotStarted"}
