@@ -21,6 +21,13 @@ def prepare_steps(client, data: dict, source) -> dict:
 
     data = copy.deepcopy(data)
     steps = components.included_steps(source)
+    # a sweep step's `trial` is its component: made like any step's, then named back under `trial`
+    sweeps = [name for name, node in (data.get("jobs") or {}).items()
+              if isinstance(node, dict) and str(node.get("type")).lower() == "sweep" and "trial" in node]
+    for name in sweeps:
+        data["jobs"][name]["component"] = data["jobs"][name].pop("trial")
+    steps.update({path[1]: included for path, included in source.included.items()
+                  if len(path) == 3 and path[0] == "jobs" and path[2] == "trial" and path[1] in sweeps})
     output_types = _declared_output_types(data, steps)
     for spec in steps.values():
         if isinstance(spec.data.get("environment"), dict):
@@ -72,6 +79,8 @@ def prepare_steps(client, data: dict, source) -> dict:
                 created[key] = components.reference(made)
             node["component"] = created[key]
             node["_source"] = components.INLINE_STEP_SOURCE
+    for name in sweeps:
+        data["jobs"][name]["trial"] = data["jobs"][name].pop("component")
     return data
 
 

@@ -17,6 +17,7 @@ import re
 from cli.rest.common import compact, iso_duration, string_values
 from cli.rest.component import _node
 from cli.rest.job import distribution_to_rest, identity_to_rest, services_to_rest
+from cli.rest.sweep import early_termination_to_rest
 from cli.rest.job_io import INPUT_MODES, OUTPUT_MODES, input_to_rest, output_to_rest
 
 _SETTINGS_WIRE: dict = {}
@@ -36,7 +37,14 @@ def _step(name: str, node: dict, refs) -> dict:
     limits = node.pop("limits", None)
     distribution = node.pop("distribution", None)
     identity = node.pop("identity", None)
+    trial = node.pop("trial", None) if str(node.get("type")).lower() == "sweep" else None
+    early_termination = node.pop("early_termination", None) if trial is not None else None
     rest = _node(name, node, refs)
+    if isinstance(trial, str):  # the SDK's sweep node: its component is the trial's
+        rest["_source"] = node.get("_source", "REMOTE.WORKSPACE.COMPONENT")
+        rest["trial"] = {"componentId": refs.asset_id(trial, "components")}
+    if isinstance(early_termination, dict):
+        rest["early_termination"] = _snake(early_termination_to_rest(early_termination))
     if isinstance(distribution, dict):
         rest["distribution"] = _snake(distribution_to_rest(distribution))
     if isinstance(identity, dict):

@@ -1,5 +1,6 @@
-"""Pipeline steps of other kinds than command: parallel steps (inline and from a parallel component file),
-run with real runners, driver and worker processes, their appended rows read by a downstream step."""
+"""Pipeline steps of other kinds than command, with real runners and processes: parallel steps (inline
+and from a parallel component file) whose appended rows a downstream step reads, and sweep steps whose
+best trial's outputs a downstream step reads."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from cli.spec.loader import load_spec
 from runner_support import LocalJobs
 
 EXAMPLES = Path(__file__).parents[2] / "specs" / "examples"
+SPECS = Path(__file__).parent / "pipeline_specs"
 
 
 @pytest.fixture
@@ -79,3 +81,26 @@ def test_a_failing_parallel_step_fails_the_pipeline(jobs):
     shown = steps(jobs, "words-bad")
     assert shown["count_words"]["status"] == "Completed" and shown["longest_line"]["status"] == "Failed"
     assert shown["summarize"] == {"status": "NotStarted"}
+
+
+def test_a_sweep_step_runs_its_trials_and_gives_the_best_trials_outputs_downstream(jobs):
+    create(jobs, SPECS / "sweep_step" / "pipeline.yml", "tune-1")
+    jobs.jobs += [f"tune-1_tune_{i}" for i in range(4)]
+    done = jobs.wait("tune-1", timeout=240)
+    assert done["properties"]["status"] == "Completed", jobs.log("tune-1") + jobs.log("tune-1_tune")
+    sweep = jobs.get("tune-1_tune")["properties"]
+    assert sweep["jobType"] == "Sweep" and sweep["properties"]["azureml.parentrunid"] == "tune-1"
+    trials = job_ops.list_jobs(jobs.client, parent="tune-1_tune", max_results=10)[0]
+    assert sorted(t["name"] for t in trials) == [f"tune-1_tune_{i}" for i in range(4)]
+    # the search space's values reached the trials as the component's inputs; grid over 4 slopes
+    slopes = sorted(json.loads(jobs.get(t["name"])["properties"]["properties"]["hyperparameters"])["slope"]
+                    for t in trials)
+    assert slopes == [0.5, 1.0, 2.0, 3.0]
+    best = sweep["properties"]["best_child_run_id"]
+    assert json.loads(sweep["properties"]["best_hyperparameters"]) == {"slope": 2.0}
+    assert sweep["outputs"]["model"]["uri"] == f"azureml://datastores/workspaceblobstore/paths/azureml/{best}/model/"
+    use = jobs.get("tune-1_use")["properties"]
+    assert use["inputs"]["model"]["uri"] == "azureml://jobs/tune-1_tune/outputs/model"
+    used = json.loads((blob(jobs, use["outputs"]["out"].get("uri") or "azureml://datastores/workspaceblobstore/paths/"
+                            "azureml/tune-1_use/out/") / "used.json").read_text())
+    assert used == {"slope": 2.0, "offset": 0.0, "loss": 0.0, "trial": best}  # the pipeline input reached it too

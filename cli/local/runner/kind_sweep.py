@@ -1,4 +1,8 @@
-"""The executor of sweep jobs (see job_kinds.py): cli.local.sweep.driver runs the trials."""
+"""The executor of sweep jobs (see job_kinds.py): cli.local.sweep.driver runs the trials.
+
+A completed sweep's outputs are its best trial's (by reference, as Azure gives a sweep step's outputs to
+the steps downstream of it): each output without a place of its own points at the best trial's.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,21 @@ def run(runner, props: dict) -> tuple[str, str]:
     except (SearchSpaceError, ValueError) as error:
         return "Failed", str(error)
     try:
-        return sweep.run()
+        outcome, reason = sweep.run()
     except TrialError as error:
         return "Failed", str(error)
+    if outcome == "Completed" and sweep.best is not None:
+        _take_best_outputs(runner, props, sweep.best.name)
+    return outcome, reason
+
+
+def _take_best_outputs(runner, props: dict, best: str) -> None:
+    from cli.local.runner import data
+
+    trial = runner.children.body(best) or {}
+    trial_outputs = (trial.get("properties") or {}).get("outputs") or {}
+    uris = {name: data.output_uri(best, name, trial_outputs.get(name) or spec)
+            for name, spec in (props.get("outputs") or {}).items() if not (spec or {}).get("uri")}
+    if uris:
+        runner.set_outputs(uris)
+        runner.notice(f"sweep: outputs {', '.join(sorted(uris))} are the best trial's ({best})")

@@ -41,6 +41,8 @@ class Step:
 
     @property
     def kind(self) -> str:
+        if str(self.node.get("type")).lower() == "sweep":
+            return "sweep"  # its component is the trial's (a command component)
         return str(self.component.get("type") or self.node.get("type") or "command").lower()
 
     @property
@@ -63,7 +65,7 @@ def load_steps(store, props: dict) -> dict[str, Step]:
     """Every step of the pipeline with its component spec; JobError names a step that cannot run."""
     steps = {}
     for name, node in (props.get("jobs") or {}).items():
-        component_id = node.get("componentId")
+        component_id = node.get("componentId") or (node.get("trial") or {}).get("componentId")  # a sweep's trial
         if not component_id:
             raise JobError(f"step '{name}' names no component")
         if component_id.startswith("azureml://registries/"):
@@ -235,8 +237,10 @@ def child_body(step: Step, child: str, pipeline: dict, bindings: Bindings, compu
         return _compact({**common, "jobType": "Pipeline", "jobs": component.get("jobs") or {},
                          "settings": {**(pipeline.get("settings") or {}), "_source": "YAML.JOB"},
                          "computeId": None})
-    if step.kind == "parallel":
-        return _parallel_body(step, common)
+    if step.kind in ("parallel", "sweep"):
+        from cli.local.runner import pipeline_kinds
+
+        return _compact(pipeline_kinds.BODIES[step.kind](step, common))
     if not component.get("command"):
         raise JobError(f"step '{step.name}': its component has no command")
     resources = _camel(node.get("resources")) or _camel(component.get("resources"))
@@ -251,23 +255,6 @@ def child_body(step: Step, child: str, pipeline: dict, bindings: Bindings, compu
         "distribution": _distribution(node, component),
         "limits": {"jobLimitsType": "Command", "timeout": limits["timeout"]} if limits and limits.get("timeout") else None,
     })
-
-
-def _parallel_body(step: Step, common: dict) -> dict:
-    """A parallel step: the command job that runs the parallel driver over its input_data (see
-    cli/local/runner/parallel), with the step's settings over its component's."""
-    from cli.local.runner.parallel import command_job, merge_component
-
-    node, code_id, environment_id = merge_component(step.component, step.node)
-    if node.get("partition_keys"):
-        raise JobError(f"step '{step.name}': parallel partition_keys (mini-batches by column values) do not"
-                       " run on the local workspace; use mini_batch_size")
-    if str(node.get("mini_batch_size")) == "0":
-        node.pop("mini_batch_size")  # the SDK's "not set": Azure's default applies
-    body = command_job(node, inputs=common["inputs"], outputs=common["outputs"], code_id=_strip(code_id),
-                       environment_id=_strip(environment_id), display_name=common["displayName"],
-                       experiment_name=common["experimentName"], extra_properties=common["properties"])
-    return _compact({**body, "computeId": common["computeId"], "tags": {}})
 
 
 def compute_of(step: Step, pipeline: dict) -> str | None:
