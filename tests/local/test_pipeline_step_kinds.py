@@ -13,6 +13,7 @@ from cli.local.runner.parallel import PARALLEL_KEY
 from cli.operations import job as job_ops
 from cli.spec.loader import load_spec
 from runner_support import LocalJobs
+from shared_data import shared_path
 
 EXAMPLES = Path(__file__).parents[2] / "specs" / "examples"
 SPECS = Path(__file__).parent / "pipeline_specs"
@@ -104,3 +105,47 @@ def test_a_sweep_step_runs_its_trials_and_gives_the_best_trials_outputs_downstre
     used = json.loads((blob(jobs, use["outputs"]["out"].get("uri") or "azureml://datastores/workspaceblobstore/paths/"
                             "azureml/tune-1_use/out/") / "used.json").read_text())
     assert used == {"slope": 2.0, "offset": 0.0, "loss": 0.0, "trial": best}  # the pipeline input reached it too
+
+
+def public_copy(tmp_path: Path, example: str, scripts: dict[str, str]) -> Path:
+    """A copy of a public pipeline example whose (empty) scripts become stand_in_script.py, each told
+    which of its options are output folders."""
+    import shutil
+
+    source = shared_path("conformance", "azureml-examples", "cli", "jobs", "pipelines-with-components", example)
+    copy = tmp_path / "example"
+    shutil.copytree(source, copy)
+    stand_in = (SPECS / "stand_in_script.py").read_text()
+    for script, outputs in scripts.items():
+        (copy / script).write_text(f"import os\nos.environ['OUTPUTS'] = {outputs!r}\n" + stand_in)
+    return copy / "pipeline.yml"
+
+
+def test_public_nested_pipeline_components_run_with_bindings_across_levels(jobs, tmp_path):
+    pipeline = public_copy(tmp_path, "pipeline_with_pipeline_component/pipeline_with_train_eval_pipeline_component", {
+        "components/train/train.py": "model_output", "components/score/score.py": "score_output",
+        "components/eval/eval.py": "eval_output", "components/compare2/compare2.py": "best_model,best_result"})
+    jobs.client.put("computes/cpu-cluster", {"location": "local", "properties": {
+        "computeType": "AmlCompute", "properties": {"scaleSettings": {"maxNodeCount": 2, "minNodeCount": 0}}}})
+    create(jobs, pipeline, "nest-1")
+    inner = [f"nest-1_train_and_evaluate_model{m}_{s}" for m in (1, 2) for s in ("train_job", "score_job", "evaluate_job")]
+    jobs.jobs += inner
+    done = jobs.wait("nest-1", timeout=240)
+    assert done["properties"]["status"] == "Completed", jobs.log("nest-1")
+    for model, rate in ((1, "0.1"), (2, "0.01")):
+        nested = f"nest-1_train_and_evaluate_model{model}"
+        assert jobs.get(nested)["properties"]["jobType"] == "Pipeline"
+        assert list(steps(jobs, nested)) == ["train_job", "score_job", "evaluate_job"]
+        train = jobs.get(f"{nested}_train_job")["properties"]
+        # pipeline input -> nested pipeline input -> step input, and a compute promoted to an input
+        assert train["inputs"]["learning_rate"]["value"] == rate and train["inputs"]["max_epochs"]["value"] == "20"
+        assert train["computeId"].endswith("/computes/cpu-cluster")
+        # the nested pipeline's outputs are its inner steps' (the train step's model, evaluate's report)
+        outputs = jobs.get(nested)["properties"]["outputs"]
+        assert outputs["trained_model"]["uri"].endswith(f"/{nested}_train_job/model_output/")
+        assert outputs["evaluation_report"]["uri"].endswith(f"/{nested}_evaluate_job/eval_output/")
+    compare = jobs.get("nest-1_compare")["properties"]
+    assert compare["inputs"]["model2"]["uri"] == "azureml://jobs/nest-1_train_and_evaluate_model2/outputs/trained_model"
+    best = blob(jobs, done["properties"]["outputs"]["pipeline_job_best_model"]["uri"]) / "best_model.json"
+    assert json.loads(best.read_text()) == {"--eval_result1": ["eval_output.json"], "--eval_result2": ["eval_output.json"],
+                                            "--model1": ["model_output.json"], "--model2": ["model_output.json"]}

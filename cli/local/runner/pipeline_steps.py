@@ -261,7 +261,11 @@ def compute_of(step: Step, pipeline: dict) -> str | None:
     """The step's compute (its own, else the pipeline's default); None for the default local pool."""
     compute = step.node.get("computeId") or (pipeline.get("settings") or {}).get("default_compute") \
         or pipeline.get("computeId")
-    if not isinstance(compute, str) or "${{" in compute:
+    if isinstance(compute, str) and (match := PARENT_INPUT.match(compute)):
+        # a compute promoted to a pipeline input: the input's value (a nested pipeline gets it as a literal)
+        given = (pipeline.get("inputs") or {}).get(match[1]) or {}
+        compute = given.get("value") if given.get("jobInputType") == "literal" else None
+    if not isinstance(compute, str) or not compute or "${{" in compute:
         return None
     compute = compute.removeprefix("azureml:")
     if compute.rsplit("/", 1)[-1].lower() in NO_COMPUTE:
