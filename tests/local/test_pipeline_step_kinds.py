@@ -149,3 +149,19 @@ def test_public_nested_pipeline_components_run_with_bindings_across_levels(jobs,
     best = blob(jobs, done["properties"]["outputs"]["pipeline_job_best_model"]["uri"]) / "best_model.json"
     assert json.loads(best.read_text()) == {"--eval_result1": ["eval_output.json"], "--eval_result2": ["eval_output.json"],
                                             "--model1": ["model_output.json"], "--model2": ["model_output.json"]}
+
+
+def test_outputs_without_a_place_go_to_settings_default_datastore(jobs):
+    jobs.client.put("datastores/pipeline_outputs", {"properties": {
+        "datastoreType": "AzureBlob", "accountName": "localaccount", "containerName": "outputs",
+        "credentials": {"credentialsType": "None"}}})
+    create(jobs, EXAMPLES / "pipeline" / "pipeline.yml", "stored-1", "settings.default_datastore=azureml:pipeline_outputs",
+           "settings.force_rerun=true")
+    done = jobs.wait("stored-1", timeout=120)
+    assert done["properties"]["status"] == "Completed", jobs.log("stored-1")
+    prep = jobs.get("stored-1_prep")["properties"]["outputs"]["dataset"]["uri"]
+    assert prep == "azureml://datastores/pipeline_outputs/paths/azureml/stored-1_prep/dataset/"
+    report = done["properties"]["outputs"]["report"]["uri"]
+    assert report == "azureml://datastores/pipeline_outputs/paths/azureml/stored-1_evaluate/report/"
+    written = jobs.service.blobs.root / "pipeline_outputs" / "azureml" / "stored-1_evaluate" / "report" / "report.json"
+    assert json.loads(written.read_text())["rows"] == 200

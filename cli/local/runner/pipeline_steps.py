@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from cli.local import ids
 from cli.local.runner.errors import JobError
 
 BINDING = re.compile(r"\$\{\{\s*parent\.(inputs|outputs|jobs)\.([A-Za-z0-9_.\-]+?)\s*\}\}")
@@ -143,6 +144,9 @@ class Bindings:
         self.outputs = pipeline.get("outputs") or {}
         self.child_names = child_names  # step -> its child job (or the job it reuses)
         self.template_name = template_name
+        # settings.default_datastore (an ARM id on the wire): where outputs without a place of their own go
+        chosen = str((pipeline.get("settings") or {}).get("default_datastore") or "")
+        self.datastore = chosen.rstrip("/").rsplit("/", 1)[-1].removeprefix("azureml:") or None
 
     def input(self, step: str, port: str, value: dict | None, declared: dict) -> dict | None:
         """The child's input `port` (a JobInput) from the node's value and the component's port."""
@@ -199,8 +203,12 @@ class Bindings:
             rest["mode"] = _OUTPUT_MODES.get(str(mode).lower(), mode)
         if value.get("name"):
             rest["assetName"] = value["name"]
+        if not rest.get("uri") and self.datastore:
+            folder = f"azureml://datastores/{self.datastore}/paths/azureml/{child}/{port}/"
+            rest["uri"] = folder + port if rest["jobOutputType"] == "uri_file" else folder
         if rest.get("uri"):
-            rest["uri"] = self.template_name(rest["uri"], child, port)
+            uri = rest["uri"].replace("${{default_datastore}}", self.datastore or ids.DEFAULT_DATASTORE)
+            rest["uri"] = self.template_name(uri, child, port)
         return rest
 
 
