@@ -105,6 +105,10 @@ def test_a_sweep_step_runs_its_trials_and_gives_the_best_trials_outputs_downstre
     used = json.loads((blob(jobs, use["outputs"]["out"].get("uri") or "azureml://datastores/workspaceblobstore/paths/"
                             "azureml/tune-1_use/out/") / "used.json").read_text())
     assert used == {"slope": 2.0, "offset": 0.0, "loss": 0.0, "trial": best}  # the pipeline input reached it too
+    # the step's output named best_slope_model: a data asset of the best trial's model, registered once
+    versions = jobs.client.get("data/best_slope_model/versions")["value"]
+    assert len(versions) == 1  # the long form of the output's URI, as Azure stores it
+    assert versions[0]["properties"]["dataUri"].endswith(f"/datastores/workspaceblobstore/paths/azureml/{best}/model/")
 
 
 def public_copy(tmp_path: Path, example: str, scripts: dict[str, str]) -> Path:

@@ -1,7 +1,7 @@
 """The executor of sweep jobs (see job_kinds.py): cli.local.sweep.driver runs the trials.
 
 A completed sweep's outputs are its best trial's (by reference, as Azure gives a sweep step's outputs to
-the steps downstream of it): each output without a place of its own points at the best trial's.
+the steps downstream of it), and an output with a `name` is registered as an asset of that data.
 """
 
 from __future__ import annotations
@@ -26,12 +26,19 @@ def run(runner, props: dict) -> tuple[str, str]:
 
 
 def _take_best_outputs(runner, props: dict, best: str) -> None:
+    """Point every output at the best trial's (the trials, not the sweep, wrote them) and register those
+    with a `name` as data or model assets of that data, as Azure registers a sweep's named outputs."""
     from cli.local.runner import data
 
     trial = runner.children.body(best) or {}
     trial_outputs = (trial.get("properties") or {}).get("outputs") or {}
-    uris = {name: data.output_uri(best, name, trial_outputs.get(name) or spec)
-            for name, spec in (props.get("outputs") or {}).items() if not (spec or {}).get("uri")}
-    if uris:
-        runner.set_outputs(uris)
-        runner.notice(f"sweep: outputs {', '.join(sorted(uris))} are the best trial's ({best})")
+    outputs = props.get("outputs") or {}
+    uris = {name: data.output_uri(best, name, trial_outputs.get(name) or {"jobOutputType": (spec or {}).get("jobOutputType")})
+            for name, spec in outputs.items()}
+    if not uris:
+        return
+    runner.set_outputs(uris)
+    runner.notice(f"sweep: outputs {', '.join(sorted(uris))} are the best trial's ({best})")
+    named = {name: {**spec, "uri": uris[name]} for name, spec in outputs.items() if (spec or {}).get("assetName")}
+    if named:
+        runner.register_outputs({"outputs": named})
