@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from cli.errors import ResourceNotFoundError
 from cli.local.runner.parallel import PARALLEL_KEY
 from cli.operations import job as job_ops
 from cli.spec.loader import load_spec
@@ -169,3 +170,33 @@ def test_outputs_without_a_place_go_to_settings_default_datastore(jobs):
     assert report == "azureml://datastores/pipeline_outputs/paths/azureml/stored-1_evaluate/report/"
     written = jobs.service.blobs.root / "pipeline_outputs" / "azureml" / "stored-1_evaluate" / "report" / "report.json"
     assert json.loads(written.read_text())["rows"] == 200
+
+
+def test_canceling_a_pipeline_cancels_its_sweep_step_and_the_trials_running(jobs, tmp_path):
+    import shutil
+    import time
+
+    slow = tmp_path / "slow_sweep"
+    shutil.copytree(SPECS / "sweep_step", slow)
+    script = slow / "src" / "fit.py"
+    script.write_text(script.read_text().replace("args = parser.parse_args()\n",
+                                                 "args = parser.parse_args()\nimport time\ntime.sleep(120)\n"))
+    create(jobs, slow / "pipeline.yml", "halt-1")
+    jobs.jobs += ["halt-1_tune_0", "halt-1_tune_1"]
+    def trial_statuses() -> list:
+        try:
+            return [t["status"] for t in job_ops.list_jobs(jobs.client, parent="halt-1_tune", max_results=10)[0]]
+        except ResourceNotFoundError:  # the sweep step has not started yet
+            return []
+
+    deadline = time.monotonic() + 120
+    while trial_statuses() != ["Running"] * 2:
+        assert time.monotonic() < deadline, jobs.log("halt-1")
+        time.sleep(0.2)
+    started = time.monotonic()
+    jobs.client.post("jobs/halt-1/cancel", None)
+    assert jobs.wait("halt-1", timeout=15)["properties"]["status"] == "Canceled"
+    for name in ("halt-1_tune", "halt-1_tune_0", "halt-1_tune_1"):
+        assert jobs.wait(name, timeout=15)["properties"]["status"] == "Canceled"
+    assert time.monotonic() - started < 10
+    assert steps(jobs, "halt-1")["use"] == {"status": "NotStarted"}
