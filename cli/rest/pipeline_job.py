@@ -128,6 +128,8 @@ def from_rest(props: dict) -> dict:
                                                                                        "outputs", "computeId")}
         if node.get("componentId"):
             shown["component"] = "azureml:" + node["componentId"]
+        if isinstance(node.get("trial"), dict) and node["trial"].get("componentId"):  # a sweep step's
+            shown["trial"] = "azureml:" + node["trial"]["componentId"]
         if node.get("computeId"):
             shown["compute"] = "azureml:" + node["computeId"].rsplit("/", 1)[-1]
         shown["inputs"] = {k: (v.get("value") if "value" in v else compact({"type": v.get("job_input_type"),
