@@ -26,9 +26,6 @@ def parallel_body(step, common: dict) -> dict:
     from cli.local.runner.parallel import command_job, merge_component
 
     node, code_id, environment_id = merge_component(step.component, step.node)
-    if node.get("partition_keys"):
-        raise JobError(f"step '{step.name}': parallel partition_keys (mini-batches by column values) do not"
-                       " run on the local workspace; use mini_batch_size")
     if str(node.get("mini_batch_size")) == "0":
         node.pop("mini_batch_size")  # the SDK's "not set": Azure's default applies
     body = command_job(node, inputs=common["inputs"], outputs=common["outputs"], code_id=_strip(code_id),
