@@ -308,7 +308,8 @@ def main(argv):
         say(f"error: {error}")
         return 1
     items = sum(b.items for b in batches)
-    say(f"{items} items in {len(batches)} mini-batches (mini_batch_size {args.mini_batch_size});"
+    by = f"partition_keys {args.partition_keys}" if args.partition_keys else f"mini_batch_size {args.mini_batch_size}"
+    say(f"{items} items in {len(batches)} mini-batches ({by});"
         f" {min(max(1, args.max_concurrency), max(1, len(batches)))} workers")
     driver = Driver(args, program, batches)
     if batches:
