@@ -145,10 +145,14 @@ def test_public_nested_pipeline_components_run_with_bindings_across_levels(jobs,
         # pipeline input -> nested pipeline input -> step input, and a compute promoted to an input
         assert train["inputs"]["learning_rate"]["value"] == rate and train["inputs"]["max_epochs"]["value"] == "20"
         assert train["computeId"].endswith("/computes/cpu-cluster")
-        # the nested pipeline's outputs are its inner steps' (the train step's model, evaluate's report)
+        # the nested pipeline's outputs are where its inner steps wrote them (the train step's model,
+        # evaluate's report), on the settings.default_datastore the example names
         outputs = jobs.get(nested)["properties"]["outputs"]
-        assert outputs["trained_model"]["uri"].endswith(f"/{nested}_train_job/model_output/")
-        assert outputs["evaluation_report"]["uri"].endswith(f"/{nested}_evaluate_job/eval_output/")
+        evaluate = jobs.get(f"{nested}_evaluate_job")["properties"]
+        assert outputs["trained_model"]["uri"] == train["outputs"]["model_output"]["uri"]
+        assert outputs["evaluation_report"]["uri"] == evaluate["outputs"]["eval_output"]["uri"]
+        assert (blob(jobs, outputs["trained_model"]["uri"]) / "model_output.json").is_file()
+        assert (blob(jobs, outputs["evaluation_report"]["uri"]) / "eval_output.json").is_file()
     compare = jobs.get("nest-1_compare")["properties"]
     assert compare["inputs"]["model2"]["uri"] == "azureml://jobs/nest-1_train_and_evaluate_model2/outputs/trained_model"
     best = blob(jobs, done["properties"]["outputs"]["pipeline_job_best_model"]["uri"]) / "best_model.json"
