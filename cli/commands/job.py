@@ -85,6 +85,10 @@ def show(application, client, name: str = NameOption) -> None:
         from cli.operations.pipeline_job import tree_rows
 
         shown = tree_rows(shown)  # the pipeline, then its steps as a tree
+    elif application.output == "table" and shown.get("type") == "sweep" and not application.query:
+        from cli.operations.sweep_job import table_row
+
+        shown = table_row(client, shown)  # the best trial, its parameters and its metric
     application.emit(shown)
 
 

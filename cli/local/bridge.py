@@ -9,6 +9,7 @@ its file instead of being copied whole first.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 
 import httpx
@@ -35,6 +36,17 @@ def _loop() -> asyncio.AbstractEventLoop:
     if holder is None or holder.loop.is_closed():
         holder = _local.holder = _ThreadLoop()
     return holder.loop
+
+
+def _forget_loop_in_child() -> None:
+    # A runner forks child runners from inside a request (ChildJobs.submit -> PUT job -> spawn), so the
+    # forked child would inherit this thread's loop marked running; it makes its own when it calls an app
+    # (a sweep step's runner submits its trials).
+    _local.holder = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_loop_in_child)
 
 
 def call_app(app, request: httpx.Request) -> httpx.Response:

@@ -21,6 +21,13 @@ def prepare_steps(client, data: dict, source) -> dict:
 
     data = copy.deepcopy(data)
     steps = components.included_steps(source)
+    # a sweep step's `trial` is its component: made like any step's, then named back under `trial`
+    sweeps = [name for name, node in (data.get("jobs") or {}).items()
+              if isinstance(node, dict) and str(node.get("type")).lower() == "sweep" and "trial" in node]
+    for name in sweeps:
+        data["jobs"][name]["component"] = data["jobs"][name].pop("trial")
+    steps.update({path[1]: included for path, included in source.included.items()
+                  if len(path) == 3 and path[0] == "jobs" and path[2] == "trial" and path[1] in sweeps})
     output_types = _declared_output_types(data, steps)
     for spec in steps.values():
         if isinstance(spec.data.get("environment"), dict):
@@ -41,6 +48,9 @@ def prepare_steps(client, data: dict, source) -> dict:
             inline_steps[name] = inline
         elif isinstance(node.get("component"), dict):
             inline_steps[name] = {"_source": components.INLINE_STEP_SOURCE, **node["component"]}
+        elif "component" not in node and str(node.get("type")).lower() == "parallel" and isinstance(node.get("task"), dict):
+            _resolve_task(client, node["task"])
+            inline_steps[name] = _inline_parallel(node, data.get("inputs") or {}, output_types, data.get("outputs") or {})
         else:
             continue
         if isinstance(inline_steps[name].get("environment"), dict):
@@ -69,7 +79,43 @@ def prepare_steps(client, data: dict, source) -> dict:
                 created[key] = components.reference(made)
             node["component"] = created[key]
             node["_source"] = components.INLINE_STEP_SOURCE
+    for name in sweeps:
+        data["jobs"][name]["trial"] = data["jobs"][name].pop("component")
     return data
+
+
+# what of an inline parallel step its anonymous component carries too (the step keeps them as well)
+_PARALLEL_SETTINGS = ("error_threshold", "input_data", "logging_level", "max_concurrency_per_instance",
+                      "mini_batch_error_threshold", "mini_batch_size", "partition_keys", "resources",
+                      "retry_settings", "task")
+
+
+def _resolve_task(client, task: dict) -> None:
+    """A parallel step's task code uploaded, then its inline environment registered (the SDK's order);
+    the step and its component both name them by id."""
+    from cli.client.uploads import upload_code
+    from cli.operations.environment import register_inline
+    from cli.spec.paths import is_local_path
+
+    if is_local_path(task.get("code")):
+        task["code"] = "azureml:" + upload_code(client, task["code"])
+    if isinstance(task.get("environment"), dict):
+        task["environment"] = "azureml:" + register_inline(client, task["environment"])
+
+
+def _inline_parallel(node: dict, pipeline_inputs: dict, output_types: dict, pipeline_outputs: dict) -> dict:
+    """The anonymous parallel component the SDK makes of a parallel step written inline: a port per
+    step input and output (as for an inline command step) and the step's parallel settings."""
+    component = {"type": "parallel", "_source": components.INLINE_STEP_SOURCE}
+    extras = _inline_extras(node, copy.deepcopy(node.get("outputs") or {}), pipeline_inputs, output_types,
+                            pipeline_outputs)
+    component.update({k: v for k, v in extras.items() if k in ("inputs", "outputs", "description")})
+    for key in _PARALLEL_SETTINGS:
+        if node.get(key) is not None:
+            component[key] = copy.deepcopy(node[key])
+    component.setdefault("mini_batch_size", 0)  # the SDK's ParallelComponent default, which its node repeats
+    node.setdefault("mini_batch_size", 0)
+    return component
 
 
 def _declared_output_types(data: dict, steps: dict) -> dict:

@@ -7,6 +7,7 @@ componentSpec is what the SDK sends: the spec's own keys (snake_case) with code/
 from __future__ import annotations
 
 import copy
+import json
 import re
 
 from cli.rest.common import asset_reference, asset_show, compact, string_values
@@ -123,12 +124,17 @@ def component_spec(spec: dict, refs) -> dict:
     _resolve_runtime(body, refs)
     if isinstance(body.get("task"), dict):
         _resolve_runtime(body["task"], refs)
-    size = _SIZE.match(str(body.get("mini_batch_size", "")))
-    if size:
-        body["mini_batch_size"] = str(int(size[1]) * _UNITS[size[2].lower()])
-    elif "mini_batch_size" in body:
-        body["mini_batch_size"] = str(body["mini_batch_size"])
+    if "mini_batch_size" in body:
+        body["mini_batch_size"] = mini_batch_bytes(body["mini_batch_size"])
+    if isinstance(body.get("partition_keys"), list):
+        body["partition_keys"] = json.dumps(body["partition_keys"])  # the SDK's spelling: a JSON string
     return body
+
+
+def mini_batch_bytes(value) -> str:
+    """A parallel mini_batch_size as the SDK sends it: "10kb" -> "10240", 5 -> "5"."""
+    size = _SIZE.match(str(value))
+    return str(int(size[1]) * _UNITS[size[2].lower()]) if size else str(value)
 
 
 def to_rest(spec: dict, refs) -> dict:

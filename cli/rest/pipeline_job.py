@@ -11,11 +11,13 @@ and JobOutput objects as for command jobs.
 
 from __future__ import annotations
 
+import json
 import re
 
 from cli.rest.common import compact, iso_duration, string_values
 from cli.rest.component import _node
 from cli.rest.job import distribution_to_rest, identity_to_rest, services_to_rest
+from cli.rest.sweep import early_termination_to_rest
 from cli.rest.job_io import INPUT_MODES, OUTPUT_MODES, input_to_rest, output_to_rest
 
 _SETTINGS_WIRE: dict = {}
@@ -35,7 +37,14 @@ def _step(name: str, node: dict, refs) -> dict:
     limits = node.pop("limits", None)
     distribution = node.pop("distribution", None)
     identity = node.pop("identity", None)
+    trial = node.pop("trial", None) if str(node.get("type")).lower() == "sweep" else None
+    early_termination = node.pop("early_termination", None) if trial is not None else None
     rest = _node(name, node, refs)
+    if isinstance(trial, str):  # the SDK's sweep node: its component is the trial's
+        rest["_source"] = node.get("_source", "REMOTE.WORKSPACE.COMPONENT")
+        rest["trial"] = {"componentId": refs.asset_id(trial, "components")}
+    if isinstance(early_termination, dict):
+        rest["early_termination"] = _snake(early_termination_to_rest(early_termination))
     if isinstance(distribution, dict):
         rest["distribution"] = _snake(distribution_to_rest(distribution))
     if isinstance(identity, dict):
@@ -56,6 +65,8 @@ def _step(name: str, node: dict, refs) -> dict:
             rest["outputs"][port]["mode"] = "ReadWriteMount"  # the SDK's reading of an output's `mount`
         if isinstance(value, dict) and value.get("name") and port in (rest.get("outputs") or {}):
             rest["outputs"][port]["name"] = value["name"]
+    if str(node.get("type")).lower() == "parallel":
+        _parallel_settings(rest, node)
     if services:
         rest["services"] = {key: {("job_service_type" if k == "jobServiceType" else k): v for k, v in value.items()}
                             for key, value in services_to_rest(services).items()}
@@ -64,6 +75,18 @@ def _step(name: str, node: dict, refs) -> dict:
     elif limits is not None:
         rest["limits"] = limits
     return rest
+
+
+def _parallel_settings(rest: dict, node: dict) -> None:
+    """A parallel step's mini_batch_size as the SDK's node sends it (a number of items or bytes: "10kb" ->
+    10240) and its partition_keys as a JSON string."""
+    from cli.rest.component import mini_batch_bytes
+
+    size = node.get("mini_batch_size")
+    if size is not None:
+        rest["mini_batch_size"] = int(mini_batch_bytes(size)) if "${{" not in str(size) else size
+    if isinstance(node.get("partition_keys"), list):
+        rest["partition_keys"] = json.dumps(node["partition_keys"])
 
 
 def _settings(settings: dict | None, refs) -> dict:
@@ -105,6 +128,8 @@ def from_rest(props: dict) -> dict:
                                                                                        "outputs", "computeId")}
         if node.get("componentId"):
             shown["component"] = "azureml:" + node["componentId"]
+        if isinstance(node.get("trial"), dict) and node["trial"].get("componentId"):  # a sweep step's
+            shown["trial"] = "azureml:" + node["trial"]["componentId"]
         if node.get("computeId"):
             shown["compute"] = "azureml:" + node["computeId"].rsplit("/", 1)[-1]
         shown["inputs"] = {k: (v.get("value") if "value" in v else compact({"type": v.get("job_input_type"),

@@ -90,6 +90,11 @@ def test_the_example_sweep_runs_its_trials_as_children_and_show_gives_the_best(t
     history = run_ml("job", "show", "-n", best["name"], "--query", "properties.hyperparameters", "-o", "tsv")
     assert json.loads(history.stdout) == best["parameters"]
     assert set(best["metric"]) == {"loss"} and best["metric"]["loss"] < 3.5
+    table = run_ml("job", "show", "-n", name, "-o", "table").stdout.splitlines()
+    assert table[0].split() == ["Name", "Status", "Objective", "Trials", "BestTrial", "BestMetric", "BestParameters"]
+    parameters = ", ".join(f"{k}={v:g}" for k, v in sorted(best["parameters"].items()))
+    assert table[2].split() == [name, "Completed", "minimize", "loss", "4", best["name"],
+                                f"loss={best['metric']['loss']:g}", *parameters.split()]
 
 
 def test_grid_runs_every_combination_once_and_bounds_concurrency(tmp_path):

@@ -34,9 +34,9 @@ from workspace_stand_in import WORKSPACE_ID  # noqa: E402
 CORPUS = HERE.parents[1].parent / "shared" / "conformance"
 RECORDED = [json.loads(line) for line in (HERE / "sdk_bodies.jsonl").read_text(encoding="utf-8").splitlines()]
 THRESHOLD = 0.95  # the share of each family's specs whose requests must equal the SDK's
-# pipeline jobs whose requests equal the SDK's outright (65 of 106 today; the others are documented,
+# pipeline jobs whose requests equal the SDK's outright (72 of 106 today; the others are documented,
 # most for steps of job types translated elsewhere: sweep, parallel, spark, automl); only goes up
-PIPELINE_EQUAL_SHARE = 0.61
+PIPELINE_EQUAL_SHARE = 0.67
 
 _GENERATED = [
     # code versions: the SDK names anonymous code with a random UUID, ml with one derived from the content hash

@@ -172,6 +172,28 @@ def test_tabular_mltable_gives_dataframes_of_rows(tmp_path):
     assert (work / "parallel_run_step.txt").read_text().splitlines() == [f"{i} {i + i * i}" for i in range(7)]
 
 
+def test_partition_keys_make_one_mini_batch_per_key_value(tmp_path):
+    pytest.importorskip("pandas")
+    rows = [("s1", "b1", 3), ("s2", "b1", 5), ("s1", "b2", 7), ("s1", "b1", 11), ("s2", "b1", 13)]
+    data = files(tmp_path / "t", {"sales.csv": "store,brand,qty\n" + "".join(f"{s},{b},{q}\n" for s, b, q in rows)})
+    (data / "MLTable").write_text("paths:\n  - file: ./sales.csv\ntransformations:\n  - read_delimited:\n      delimiter: ','\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    script = ("def run(frame, context):\n    key = context.partition_key_value\n"
+              "    return [f\"{key['store']}/{key['brand']} {len(frame)} {frame.qty.sum()}\"]\n")
+    done = drive(work, "--input-data", str(data), "--input-type", "mltable", "--partition-keys", '["store", "brand"]',
+                 "--max-concurrency", "2", "--append-row-to", str(work), script=script)
+    assert done.returncode == 0, done.stdout + worker_logs(work)
+    assert "5 items in 3 mini-batches" in done.stdout
+    # one row per partition, in the order its key values first appear; run() counted only its rows
+    assert (work / "parallel_run_step.txt").read_text().splitlines() == ["s1/b1 2 14", "s2/b1 2 18", "s1/b2 1 7"]
+    refused = drive(work, "--input-data", str(data), "--input-type", "mltable", "--partition-keys", '["shop"]',
+                    script=script)
+    assert refused.returncode == 1 and "partition_keys shop are not columns of the input" in refused.stdout
+    node = {"input_data": "${{inputs.data}}", "partition_keys": '["store", "brand"]', "task": {"entry_script": "s.py"}}
+    assert """--partition-keys '["store", "brand"]'""" in driver_command(node, {"data": {"jobInputType": "mltable"}})
+
+
 def test_command_job_carries_every_setting_to_the_driver():
     node = {"type": "parallel", "input_data": "${{inputs.data}}", "mini_batch_size": "10kb",
             "max_concurrency_per_instance": 2, "error_threshold": 5, "mini_batch_error_threshold": 1,

@@ -116,8 +116,11 @@ class PipelineRun:
                 continue
             child = f"{self.runner.job}_{name}"
             self.child_names[name] = child
-            body = child_body(step, child, self.props, bindings, compute_of(step, self.props))
-            key = step_key(body, step.component, self.runner.resolver()) if step.kind == "command" else None
+            compute = compute_of(step, self.props)
+            if compute and "/" not in compute:  # a compute named by a pipeline input: its ARM id
+                compute = self.runner.service.arm_id("computes", compute)
+            body = child_body(step, child, self.props, bindings, compute)
+            key = step_key(body, step.component, self.runner.resolver()) if step.kind in ("command", "parallel") else None
             earlier = (self.reuse.find(key, self.runner.store, self.runner.service.workspace_id)
                        if key and step.deterministic and not force else None)
             if earlier:

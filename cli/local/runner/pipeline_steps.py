@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from cli.local import ids
 from cli.local.runner.errors import JobError
 
 BINDING = re.compile(r"\$\{\{\s*parent\.(inputs|outputs|jobs)\.([A-Za-z0-9_.\-]+?)\s*\}\}")
@@ -26,6 +27,7 @@ _CAMEL = {"instance_count": "instanceCount", "instance_type": "instanceType", "s
           "worker_count": "workerCount", "parameter_server_count": "parameterServerCount",
           "distribution_type": "distributionType", "job_limits_type": "jobLimitsType"}
 _DISTRIBUTIONS = {"pytorch": "PyTorch", "mpi": "Mpi", "tensorflow": "TensorFlow", "ray": "Ray"}
+RUNNABLE_KINDS = ("command", "parallel", "sweep", "pipeline")
 _INPUT_TYPES = {"literal", "uri_file", "uri_folder", "mltable", "mlflow_model", "custom_model", "triton_model"}
 
 
@@ -40,6 +42,8 @@ class Step:
 
     @property
     def kind(self) -> str:
+        if str(self.node.get("type")).lower() == "sweep":
+            return "sweep"  # its component is the trial's (a command component)
         return str(self.component.get("type") or self.node.get("type") or "command").lower()
 
     @property
@@ -62,7 +66,7 @@ def load_steps(store, props: dict) -> dict[str, Step]:
     """Every step of the pipeline with its component spec; JobError names a step that cannot run."""
     steps = {}
     for name, node in (props.get("jobs") or {}).items():
-        component_id = node.get("componentId")
+        component_id = node.get("componentId") or (node.get("trial") or {}).get("componentId")  # a sweep's trial
         if not component_id:
             raise JobError(f"step '{name}' names no component")
         if component_id.startswith("azureml://registries/"):
@@ -73,9 +77,9 @@ def load_steps(store, props: dict) -> dict[str, Step]:
             raise JobError(f"step '{name}': component {component_id.rsplit('/components/', 1)[-1]} does not exist"
                            " in this workspace")
         step = Step(name, node, record.body["properties"].get("componentSpec") or {}, upstream_steps(node))
-        if step.kind not in ("command", "pipeline"):
-            raise JobError(f"step '{name}' is a {step.kind} step; local pipelines run command steps and"
-                           " pipeline components")
+        if step.kind not in RUNNABLE_KINDS:
+            raise JobError(f"step '{name}' is a {step.kind} step; local pipelines run command, parallel and"
+                           " sweep steps and pipeline components")
         unknown = step.needs - set(props.get("jobs") or {})
         if unknown:
             raise JobError(f"step '{name}' binds to the outputs of {', '.join(sorted(unknown))}, which is not"
@@ -140,6 +144,9 @@ class Bindings:
         self.outputs = pipeline.get("outputs") or {}
         self.child_names = child_names  # step -> its child job (or the job it reuses)
         self.template_name = template_name
+        # settings.default_datastore (an ARM id on the wire): where outputs without a place of their own go
+        chosen = str((pipeline.get("settings") or {}).get("default_datastore") or "")
+        self.datastore = chosen.rstrip("/").rsplit("/", 1)[-1].removeprefix("azureml:") or None
 
     def input(self, step: str, port: str, value: dict | None, declared: dict) -> dict | None:
         """The child's input `port` (a JobInput) from the node's value and the component's port."""
@@ -196,8 +203,12 @@ class Bindings:
             rest["mode"] = _OUTPUT_MODES.get(str(mode).lower(), mode)
         if value.get("name"):
             rest["assetName"] = value["name"]
+        if not rest.get("uri") and self.datastore:
+            folder = f"azureml://datastores/{self.datastore}/paths/azureml/{child}/{port}/"
+            rest["uri"] = folder + port if rest["jobOutputType"] == "uri_file" else folder
         if rest.get("uri"):
-            rest["uri"] = self.template_name(rest["uri"], child, port)
+            uri = rest["uri"].replace("${{default_datastore}}", self.datastore or ids.DEFAULT_DATASTORE)
+            rest["uri"] = self.template_name(uri, child, port)
         return rest
 
 
@@ -234,6 +245,10 @@ def child_body(step: Step, child: str, pipeline: dict, bindings: Bindings, compu
         return _compact({**common, "jobType": "Pipeline", "jobs": component.get("jobs") or {},
                          "settings": {**(pipeline.get("settings") or {}), "_source": "YAML.JOB"},
                          "computeId": None})
+    if step.kind in ("parallel", "sweep"):
+        from cli.local.runner import pipeline_kinds
+
+        return _compact(pipeline_kinds.BODIES[step.kind](step, common))
     if not component.get("command"):
         raise JobError(f"step '{step.name}': its component has no command")
     resources = _camel(node.get("resources")) or _camel(component.get("resources"))
@@ -254,7 +269,11 @@ def compute_of(step: Step, pipeline: dict) -> str | None:
     """The step's compute (its own, else the pipeline's default); None for the default local pool."""
     compute = step.node.get("computeId") or (pipeline.get("settings") or {}).get("default_compute") \
         or pipeline.get("computeId")
-    if not isinstance(compute, str) or "${{" in compute:
+    if isinstance(compute, str) and (match := PARENT_INPUT.match(compute)):
+        # a compute promoted to a pipeline input: the input's value (a nested pipeline gets it as a literal)
+        given = (pipeline.get("inputs") or {}).get(match[1]) or {}
+        compute = given.get("value") if given.get("jobInputType") == "literal" else None
+    if not isinstance(compute, str) or not compute or "${{" in compute:
         return None
     compute = compute.removeprefix("azureml:")
     if compute.rsplit("/", 1)[-1].lower() in NO_COMPUTE:

@@ -81,6 +81,7 @@ def driver_command(node: dict, inputs: dict, *, model_dir: str | None = None) ->
         ("--logging-level", node.get("logging_level") or node.get("loggingLevel")),
         ("--output-action", _output_action(node.get("output_action") or node.get("outputAction"))),
         ("--output-file-name", node.get("output_file_name") or node.get("outputFileName")),
+        ("--partition-keys", _partition_keys(node.get("partition_keys") or node.get("partitionKeys"))),
     ]
     for flag, value in options:
         if value is not None and value != "":
@@ -128,6 +129,15 @@ def _workers(node: dict) -> int | None:
     resources = node.get("resources") or {}
     nodes = resources.get("instance_count") or resources.get("instanceCount") or 1
     return int(per_node) * int(nodes) if per_node is not None else (int(nodes) if int(nodes) > 1 else None)
+
+
+def _partition_keys(value) -> str | None:
+    """partition_keys as the driver takes them: a JSON list (the wire carries it as a JSON string already)."""
+    import json
+
+    if value in (None, "", [], "[]"):
+        return None
+    return value if isinstance(value, str) else json.dumps(list(value))
 
 
 def _output_action(value) -> str | None:

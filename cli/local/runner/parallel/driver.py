@@ -7,7 +7,8 @@ Run in the job's own interpreter, in the job's working folder, as a command job'
         [--mini-batch-size 10|10kb] [--max-concurrency 1] [--error-threshold -1]
         [--mini-batch-error-threshold -1] [--max-retries 3] [--timeout 60] [--logging-level INFO]
         [--output-action append_row|summary_only] [--append-row-to <folder>]
-        [--output-file-name parallel_run_step.txt] [--model-dir <path>] -- [program arguments...]
+        [--output-file-name parallel_run_step.txt] [--model-dir <path>] [--partition-keys '["a"]']
+        -- [program arguments...]
 
 Semantics (Azure's parallel run):
 - `--max-concurrency` workers (Azure's max_concurrency_per_instance x instance_count; never more than
@@ -23,6 +24,8 @@ Semantics (Azure's parallel run):
 - append_row: every element run() returned becomes one line of <append-row-to>/<output-file-name>
   (DataFrame rows space-separated), mini-batches in input order (a uri_file output is that file
   itself); summary_only writes no results file.
+- `--partition-keys` (a tabular input): one mini-batch per distinct value of those columns, run(mini_batch,
+  mini_batch_context) with mini_batch_context.partition_key_value {column: value}; mini_batch_size unused.
 - The scoring script sees AZUREML_MODEL_DIR (the folder holding --model-dir, the model's files) and AZUREML_BI_OUTPUT_PATH (the output folder)
   as on Azure's batch deployments.
 Exit code 0 when the job succeeds, 1 when it fails (the last line says why), 2 on bad arguments.
@@ -63,6 +66,7 @@ def arguments(argv):
     add("--append-row-to", default=None)
     add("--output-file-name", default="parallel_run_step.txt")
     add("--model-dir", default=None)
+    add("--partition-keys", default=None, help="a JSON list of the columns whose values make a mini-batch")
     at = argv.index("--") if "--" in argv else len(argv)
     return parser.parse_args(argv[:at]), argv[at + 1:]
 
@@ -121,6 +125,8 @@ def plan(args):
     if isinstance(found, minibatch.Table) and size.count:
         size = minibatch.BatchSize(size=size.count)  # Azure: a tabular input's mini_batch_size is bytes
     keep = args.output_action == "append_row"
+    if args.partition_keys:
+        return partitions(args, found, keep)
     if isinstance(found, minibatch.Table):
         import pandas  # tabular inputs need pandas in the job's environment, as on Azure
 
@@ -134,6 +140,35 @@ def plan(args):
                           stop - start) for i, (start, stop) in enumerate(ranges)]
     return [MiniBatch(i, {"id": i, "files": files, "items": len(files), "keep_rows": keep}, len(files))
             for i, files in enumerate(minibatch.split_files(found, size))]
+
+
+def partitions(args, found, keep):
+    """partition_keys: one mini-batch per distinct value of the keys (in the order first met), its rows
+    a DataFrame; run() gets a second argument whose partition_key_value names them, as on Azure."""
+    keys = json.loads(args.partition_keys)
+    if isinstance(keys, str):
+        keys = [keys]
+    if not isinstance(found, minibatch.Table):
+        raise minibatch.InputError("partition_keys need a tabular input (an MLTable with a reader such as"
+                                   " read_delimited)")
+    import pandas
+
+    from worker import read_table  # noqa: the worker's reader, so both see the same rows
+
+    frame = read_table(pandas, found.files, found.reader, found.options)
+    missing = [k for k in keys if k not in frame.columns]
+    if missing:
+        raise minibatch.InputError(f"partition_keys {', '.join(missing)} are not columns of the input"
+                                   f" (it has {', '.join(map(str, frame.columns))})")
+    batches = []
+    for index, (values, rows) in enumerate(frame.groupby(keys, sort=False).indices.items()):
+        values = values if isinstance(values, tuple) else (values,)
+        partition = {k: (v.item() if hasattr(v, "item") else v) for k, v in zip(keys, values)}
+        batches.append(MiniBatch(index, {"id": index, "files": found.files, "reader": found.reader,
+                                         "options": found.options, "rows": [int(r) for r in rows],
+                                         "partition": partition, "items": len(rows), "keep_rows": keep},
+                                 len(rows)))
+    return batches
 
 
 class Driver:
@@ -273,7 +308,8 @@ def main(argv):
         say(f"error: {error}")
         return 1
     items = sum(b.items for b in batches)
-    say(f"{items} items in {len(batches)} mini-batches (mini_batch_size {args.mini_batch_size});"
+    by = f"partition_keys {args.partition_keys}" if args.partition_keys else f"mini_batch_size {args.mini_batch_size}"
+    say(f"{items} items in {len(batches)} mini-batches ({by});"
         f" {min(max(1, args.max_concurrency), max(1, len(batches)))} workers")
     driver = Driver(args, program, batches)
     if batches:

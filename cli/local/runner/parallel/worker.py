@@ -43,7 +43,17 @@ class Tables:
 
         if self.frame is None:
             self.frame = read_table(pandas, task["files"], task["reader"], task.get("options") or {})
+        if "rows" in task:  # a partition: the rows holding one value of the partition keys
+            return self.frame.iloc[task["rows"]].reset_index(drop=True)
         return self.frame.iloc[task["start"]:task["stop"]].reset_index(drop=True)
+
+
+class MiniBatchContext:
+    """The second argument of run() for partitioned inputs, as Azure's parallel run passes it."""
+
+    def __init__(self, task):
+        self.partition_key_value = dict(task["partition"])
+        self.minibatch_index = task["id"]
 
 
 def read_table(pandas, files, reader, options):
@@ -100,7 +110,8 @@ def main(argv):
         print(f"[ml] mini-batch {task['id']}: {task['items']} items", flush=True)
         try:
             batch = tables.rows(task) if task.get("reader") else task["files"]
-            count, rows = as_lines(module.run(batch), task.get("keep_rows", False))
+            result = module.run(batch, MiniBatchContext(task)) if "partition" in task else module.run(batch)
+            count, rows = as_lines(result, task.get("keep_rows", False))
         except Exception:
             traceback.print_exc()
             sys.stdout.flush()
