@@ -139,3 +139,34 @@ def test_misspellings_never_explain_each_other_away():
     issues = [SchemaIssue(("tyep",), "unknown key 'tyep' (did you mean 'type'?)", True),
               SchemaIssue(("tpye",), "unknown key 'tpye' (did you mean 'type'?)", True)]
     assert drop_explained(issues, data) == issues
+
+
+def _refs(node, pointer=""):
+    if isinstance(node, dict):
+        if "$ref" in node:
+            yield pointer, node
+        for key, value in node.items():
+            yield from _refs(value, f"{pointer}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _refs(value, f"{pointer}/{index}")
+
+
+def test_no_shipped_schema_refers_to_itself_without_reading_the_value():
+    # a `$ref` chain that comes back to where it started recurses forever on any instance
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "schemas"
+    store = SchemaStore(folder)
+    loops = []
+    for file in sorted(folder.glob("*.schema.json")):
+        for pointer, node in _refs(json.loads(file.read_text(encoding="utf-8"))):
+            seen, schema, base = set(), node, file.name
+            while "$ref" in schema:
+                step = (base, schema["$ref"])
+                if step in seen:
+                    loops.append(f"{file.name}#{pointer}")
+                    break
+                seen.add(step)
+                schema, base = store.resolve(schema["$ref"], base)
+    assert loops == []
