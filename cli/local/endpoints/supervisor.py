@@ -24,7 +24,11 @@ from pathlib import Path
 from cli.local.endpoints.router import Routing
 from cli.rest.common import duration_seconds
 
-SERVED_PACKAGES = ("starlette", "uvicorn", "anyio", "h11", "click", "sniffio", "idna", "typing_extensions.py")
+# The scoring worker's HTTP toolkit; httptools (HTTP parsing in C) and uvloop (a libuv event loop) give
+# several times the requests/s of h11 and asyncio (benchmarks/endpoints.py) and are used where their
+# compiled modules fit the deployment's interpreter (uvicorn falls back to h11/asyncio otherwise).
+SERVED_PACKAGES = ("starlette", "uvicorn", "anyio", "h11", "click", "sniffio", "idna", "typing_extensions.py",
+                   "httptools", "uvloop")
 
 
 @dataclass
@@ -58,15 +62,20 @@ def generation_key(body: dict) -> str:
 
 
 def serving_site(home: Path) -> Path:
-    """A folder holding only the HTTP toolkit's packages (links into ml's own site-packages)."""
-    import starlette
+    """A folder holding only the HTTP toolkit's packages (links to where ml's interpreter finds them)."""
+    import importlib.util
 
-    site = Path(starlette.__file__).resolve().parents[1]
     target = Path(home) / "cache" / "serving-site"
     target.mkdir(parents=True, exist_ok=True)
     for name in SERVED_PACKAGES:
-        link, source = target / name, site / name
-        if source.exists() and not link.exists():
+        spec = importlib.util.find_spec(name.removesuffix(".py"))
+        if spec is None or not spec.origin:
+            continue  # an optional one (httptools, uvloop) that is not installed
+        source = Path(spec.origin).parent if spec.submodule_search_locations else Path(spec.origin)
+        link = target / name
+        if link.is_symlink() and link.resolve() != source.resolve():
+            link.unlink()  # ml's interpreter moved (a new venv): follow it
+        if not link.exists():
             try:
                 link.symlink_to(source)
             except FileExistsError:
