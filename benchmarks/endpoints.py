@@ -40,7 +40,7 @@ SKLEARN_ENV = "azureml://registries/azureml/environments/sklearn-1.5/labels/late
 
 def ml(home: Path, *args: str, cwd: Path | None = None) -> str:
     env = {**os.environ, "ML_HOME": str(home),
-           "PYTHONPATH": os.pathsep.join(filter(None, (str(REPO), os.environ.get("PYTHONPATH"))))}
+                   "PYTHONPATH": os.pathsep.join(filter(None, (str(REPO), os.environ.get("PYTHONPATH"))))}
     result = subprocess.run([sys.executable, "-m", "cli", *args], env=env, cwd=cwd, capture_output=True, text=True)
     if result.returncode:
         raise SystemExit(f"ml {' '.join(args)} failed:\n{result.stderr}")
@@ -110,15 +110,18 @@ def deployment_spec(folder: Path, name: str, model: Path, code: Path) -> Path:
 
 def start_worker(home: Path, python: Path, code: Path, model_dir: Path) -> tuple[subprocess.Popen, str, str]:
     """ml's scoring worker on its own (no router), as the router starts it."""
-    from cli.local.endpoints.supervisor import serving_site
+    from cli.local.endpoints import serving_site
 
     port, token = free_port(), secrets.token_urlsafe(16)
-    env = {**os.environ, "PYTHONPATH": str(REPO), "ML_SERVING_SITE": str(serving_site(home)),
+    env = {**os.environ, "PYTHONPATH": str(REPO), "ML_SERVING_SITE": serving_site.folders(home, python, print),
            "ML_SCORING_SCRIPT": str(code / "score.py"), "AZUREML_MODEL_DIR": str(model_dir),
            "ML_WORKER_PORT": str(port), "ML_WORKER_TOKEN": token, "ML_MAX_CONCURRENT": "64"}
-    process = subprocess.Popen([str(python), "-m", "cli.local.endpoints.worker"], cwd=code, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    log = home / f"direct-worker-{port}.log"
+    with open(log, "wb") as handle:
+        process = subprocess.Popen([str(python), "-m", "cli.local.endpoints.worker"], cwd=code, env=env,
+                                   stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
     wait_http(f"http://127.0.0.1:{port}/")
+    print(f"  direct worker: {log.read_text().strip()}", file=sys.stderr)
     return process, f"http://127.0.0.1:{port}/score", token
 
 

@@ -16,20 +16,15 @@ import secrets
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cli.local.endpoints import serving_site
 from cli.local.endpoints.router import Routing
 from cli.rest.common import duration_seconds
-
-# The scoring worker's HTTP toolkit; httptools (HTTP parsing in C) and uvloop (a libuv event loop) give
-# several times the requests/s of h11 and asyncio (benchmarks/endpoints.py) and are used where their
-# compiled modules fit the deployment's interpreter (uvicorn falls back to h11/asyncio otherwise).
-SERVED_PACKAGES = ("starlette", "uvicorn", "anyio", "h11", "click", "sniffio", "idna", "typing_extensions.py",
-                   "httptools", "uvloop")
-
 
 @dataclass
 class Worker:
@@ -37,6 +32,7 @@ class Worker:
     port: int
     token: str
     log: Path
+    unix: str = ""  # the name of its abstract Unix socket, the router's way in (Linux), else ""
     inflight: int = 0
     failures: int = 0
     idle: list = field(default_factory=list)  # kept-alive connections of the router to this worker
@@ -59,28 +55,6 @@ def _free_port() -> int:
 def generation_key(body: dict) -> str:
     props = {k: v for k, v in (body.get("properties") or {}).items() if k not in ("provisioningState", "properties")}
     return hashlib.sha256(json.dumps([props, body.get("sku")], sort_keys=True).encode()).hexdigest()[:16]
-
-
-def serving_site(home: Path) -> Path:
-    """A folder holding only the HTTP toolkit's packages (links to where ml's interpreter finds them)."""
-    import importlib.util
-
-    target = Path(home) / "cache" / "serving-site"
-    target.mkdir(parents=True, exist_ok=True)
-    for name in SERVED_PACKAGES:
-        spec = importlib.util.find_spec(name.removesuffix(".py"))
-        if spec is None or not spec.origin:
-            continue  # an optional one (httptools, uvloop) that is not installed
-        source = Path(spec.origin).parent if spec.submodule_search_locations else Path(spec.origin)
-        link = target / name
-        if link.is_symlink() and link.resolve() != source.resolve():
-            link.unlink()  # ml's interpreter moved (a new venv): follow it
-        if not link.exists():
-            try:
-                link.symlink_to(source)
-            except FileExistsError:
-                pass
-    return target
 
 
 class Supervisor:
@@ -199,7 +173,8 @@ class Supervisor:
         settings = props.get("requestSettings") or {}
         timeout_ms = _millis(settings.get("requestTimeout"), 5000)
         package_root = str(Path(__file__).resolve().parents[3])
-        env.update({"PYTHONPATH": package_root, "ML_SERVING_SITE": str(serving_site(self.home)),
+        site = serving_site.folders(self.home, python_env.bin_dir / "python", lambda line: self._log(name, line))
+        env.update({"PYTHONPATH": package_root, "ML_SERVING_SITE": site,
                     "ML_MAX_CONCURRENT": str(settings.get("maxConcurrentRequestsPerInstance") or 1),
                     "ML_REQUEST_TIMEOUT_MS": str(timeout_ms), "AZUREML_ENTRY_SCRIPT": env.get("ML_SCORING_SCRIPT", ""),
                     "PYTHONUNBUFFERED": "1"})
@@ -210,13 +185,18 @@ class Supervisor:
 
         def launch(index: int) -> Worker:
             port, token = _free_port(), secrets.token_urlsafe(24)
+            # the router talks to its workers over Unix sockets where there are abstract ones (no file to
+            # clean up): a quarter less CPU per request than loopback TCP (benchmarks/endpoints.py); the
+            # TCP port stays for probes and for measuring a worker alone. Both demand the token.
+            unix = f"ml-worker-{secrets.token_hex(8)}" if sys.platform == "linux" else ""
             log = folder / f"worker-{index}.log"
             with open(log, "ab") as handle:
                 process = subprocess.Popen([python, "-m", "cli.local.endpoints.worker"], cwd=str(cwd),
-                                           env={**env, "ML_WORKER_PORT": str(port), "ML_WORKER_TOKEN": token},
+                                           env={**env, "ML_WORKER_PORT": str(port), "ML_WORKER_TOKEN": token,
+                                                "ML_WORKER_UNIX": unix},
                                            stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT,
                                            start_new_session=True)
-            return Worker(process, port, token, log)
+            return Worker(process, port, token, log, unix)
 
         generation.launch = launch
         workers = [launch(i) for i in range(count)]

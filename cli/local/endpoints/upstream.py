@@ -1,4 +1,5 @@
-"""The router's client to its scoring workers: POST /score over kept-alive HTTP/1.1 connections.
+"""The router's client to its scoring workers: POST /score over kept-alive HTTP/1.1 connections (to the
+worker's abstract Unix socket on Linux, else its loopback port).
 
 Plain HTTP/1.1 on an asyncio Protocol: one write per request, the answer parsed from the bytes as they
 arrive, one future per request. A general client (httpx) cost several times the worker's own time per
@@ -9,6 +10,7 @@ request, and asyncio streams half again the router's (benchmarks/endpoints.py). 
 from __future__ import annotations
 
 import asyncio
+import socket
 
 
 class WorkerGone(ConnectionError):
@@ -104,9 +106,23 @@ async def post(worker, body: bytes, content_type: str, timeout_s: float) -> tupl
             return _keep(worker, connection, await connection.post(head, body, timeout_s))
         except WorkerGone:
             break
-    loop = asyncio.get_running_loop()
-    _, connection = await loop.create_connection(Connection, "127.0.0.1", worker.port)
+    connection = await _connect(worker)
     return _keep(worker, connection, await connection.post(head, body, timeout_s))
+
+
+async def _connect(worker) -> Connection:
+    """A new connection: the worker's abstract Unix socket where it has one, else its loopback port."""
+    loop = asyncio.get_running_loop()
+    if not worker.unix:
+        return (await loop.create_connection(Connection, "127.0.0.1", worker.port))[1]
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    try:
+        await loop.sock_connect(sock, "\0" + worker.unix)
+        return (await loop.create_unix_connection(Connection, sock=sock))[1]
+    except BaseException:
+        sock.close()
+        raise
 
 
 def _keep(worker, connection: Connection, answer: tuple) -> tuple[int, str, bytes]:

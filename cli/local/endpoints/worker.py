@@ -157,8 +157,8 @@ async def _send(send, status: int, content_type: bytes, content: bytes) -> None:
 
 def main() -> None:
     site = os.environ.get("ML_SERVING_SITE")
-    if site:
-        sys.path.append(site)
+    if site:  # after the environment's own packages (cli.local.endpoints.serving_site)
+        sys.path.extend(site.split(os.pathsep))
     sys.path.insert(0, os.getcwd())
     script = os.environ.get("ML_SCORING_SCRIPT")
     started = time.monotonic()
@@ -175,6 +175,11 @@ def main() -> None:
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", int(os.environ["ML_WORKER_PORT"])))
+    sockets = [sock]
+    if os.environ.get("ML_WORKER_UNIX"):  # the router's way in: an abstract Unix socket (Linux)
+        unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        unix.bind("\0" + os.environ["ML_WORKER_UNIX"])
+        sockets.append(unix)
     app = build_app(run, os.environ["ML_WORKER_TOKEN"], int(os.environ.get("ML_MAX_CONCURRENT", "1")),
                     float(os.environ.get("ML_REQUEST_TIMEOUT_MS", "5000")) / 1000)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=300,
@@ -182,7 +187,7 @@ def main() -> None:
     fast = [name for name in ("httptools", "uvloop") if _importable(name)]
     print(f"worker ready in {time.monotonic() - started:.2f}s (pid {os.getpid()}; {', '.join(fast) or 'h11, asyncio'})",
           flush=True)
-    uvicorn.Server(config).run(sockets=[sock])
+    uvicorn.Server(config).run(sockets=sockets)
 
 
 def _importable(name: str) -> bool:
