@@ -216,3 +216,51 @@ def test_update_replaces_workers_without_dropping_requests_and_crashed_workers_r
     shown = json.loads(ml("online-deployment", "show", "-n", "blue", "-e", "ep1").stdout)
     assert shown["properties"]["WorkerRestarts"] == "1"
     assert "exited with code 3; restarting it" in _logs("blue")
+
+
+def _mlflow_model(folder: Path) -> Path:
+    """A scikit-learn model saved as MLflow does, with a signature and its pinned requirements."""
+    from importlib.metadata import version
+
+    import mlflow.sklearn
+    import pandas as pd
+    from mlflow.models import infer_signature
+    from sklearn.linear_model import LinearRegression
+
+    frame = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "b": [1.0, 1.0, 2.0, 2.0]})
+    model = LinearRegression().fit(frame, frame["a"] * 2 + frame["b"])
+    path = folder / "mlflow-model"
+    mlflow.sklearn.save_model(model, str(path), signature=infer_signature(frame, model.predict(frame)),
+                              serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
+                              pip_requirements=[f"{name}=={version(name)}" for name in
+                                                ("mlflow-skinny", "scikit-learn", "pandas", "numpy", "scipy")])
+    return path
+
+
+def test_mlflow_model_without_scoring_script_checks_its_signature(endpoint):
+    _mlflow_model(endpoint)
+    spec = endpoint / "mlflow.yml"
+    spec.write_text("name: mlflow\nendpoint_name: ep1\nmodel:\n  path: ./mlflow-model\n  type: mlflow_model\n"
+                    "instance_type: Standard_DS3_v2\ninstance_count: 1\n")
+    created = json.loads(ml("online-deployment", "create", "-f", str(spec), "--all-traffic").stdout)
+    assert created["provisioning_state"] == "Succeeded", created
+    uri = ml("online-endpoint", "show", "-n", "ep1", "--query", "scoring_uri", "-o", "tsv").stdout.strip()
+    key = json.loads(ml("online-endpoint", "get-credentials", "-n", "ep1").stdout)["primaryKey"]
+
+    expected = [pytest.approx(2 * 4.0 + 1.0), pytest.approx(2 * 1.0 + 2.0)]
+    payloads = [  # Azure's input_data (pandas split, rows), MLflow's dataframe_split and dataframe_records
+        {"input_data": {"columns": ["a", "b"], "index": [0, 1], "data": [[4.0, 1.0], [1.0, 2.0]]}},
+        {"input_data": [[4.0, 1.0], [1.0, 2.0]]},
+        {"dataframe_split": {"columns": ["a", "b"], "data": [[4.0, 1.0], [1.0, 2.0]]}},
+        {"dataframe_records": [{"a": 4.0, "b": 1.0}, {"a": 1.0, "b": 2.0}]},
+    ]
+    for payload in payloads:
+        answer = _post(uri, key, payload)
+        assert answer.status_code == 200 and answer.json() == expected, (payload, answer.text)
+
+    # the signature: a missing column is the caller's 400, with MLflow's reason; so is a body of no known shape
+    wrong = _post(uri, key, {"input_data": {"columns": ["a", "c"], "data": [[4.0, 1.0]]}})
+    assert wrong.status_code == 400 and "b" in wrong.json()["message"], wrong.text
+    assert _post(uri, key, {"rows": [1, 2]}).status_code == 400
+    logs = _logs("mlflow")
+    assert "inputs checked against its signature" in logs and "the MLflow model's requirements" in logs

@@ -142,25 +142,28 @@ class Supervisor:
 
         props = body.get("properties") or {}
         self._log(name, f"building generation {key}")
-        python_env = environment.prepare(self.service, props.get("environmentId"), self.home,
-                                         progress=lambda line: self._log(name, line))
-        for notice in python_env.notices:
-            self._log(name, notice)
         resolver = DataResolver(self.service)
         folder = self.router.root / name / key
         folder.mkdir(parents=True, exist_ok=True)
-        env = python_env.apply(job_env.filtered(os.environ))
-        model_id = props.get("model")
+        model_id, models = props.get("model"), folder / "azureml-models"
         if model_id:
             record = self.service.store.get(model_id)
             if record is None:
                 raise RuntimeError(f"model {model_id.rsplit('/models/', 1)[-1]} does not exist in this workspace")
             source = resolver.local_path(record.body["properties"]["modelUri"])
-            models = folder / "azureml-models"
             models.mkdir(exist_ok=True)
             _place_model(source, models / source.name)
-            env["AZUREML_MODEL_DIR"] = str(models)
         code = props.get("codeConfiguration") or {}
+        say = lambda line: self._log(name, line)  # noqa: E731
+        if model_id and not code.get("codeId") and not props.get("environmentId"):
+            python_env = _mlflow_environment(self.home, models, say)  # a no-code MLflow deployment
+        else:
+            python_env = environment.prepare(self.service, props.get("environmentId"), self.home, progress=say)
+        for notice in python_env.notices:
+            self._log(name, notice)
+        env = python_env.apply(job_env.filtered(os.environ))
+        if model_id:
+            env["AZUREML_MODEL_DIR"] = str(models)
         cwd = folder
         if code.get("codeId"):
             record = self.service.store.get(code["codeId"])
@@ -320,6 +323,21 @@ class Supervisor:
             self.live.clear()
         for generation in generations:
             self._stop(generation.workers)
+
+
+def _mlflow_environment(home: Path, models: Path, say):
+    """The venv of a no-code MLflow deployment, from the model's own requirements."""
+    from cli.local.endpoints import mlflow_environment, mlflow_scorer
+    from cli.local.environments import builder
+    from cli.local.runner.environment import PythonEnvironment
+
+    root = Path(mlflow_scorer.model_root(str(models)))
+    wanted = mlflow_environment.definition(root)
+    built = builder.ensure(wanted, builder.environments_root(home), say)
+    notices = wanted.notices + built.notices
+    notices.append(f"{'built' if built.built_now else 'reusing'} environment {wanted.label}"
+                   f" (Python {built.python}): {built.venv}")
+    return PythonEnvironment(built.venv / "bin", notices, built.venv, built.build_log)
 
 
 def _place_model(source: Path, target: Path) -> None:

@@ -28,35 +28,6 @@ def _load_script(path: str):
     return module
 
 
-def _mlflow_scorer(model_dir: str):
-    """An MLflow model without a scoring script: pyfunc predict over Azure's input shapes."""
-    import mlflow.pyfunc
-    import pandas as pd
-
-    root = model_dir
-    entries = [e for e in os.listdir(model_dir) if os.path.isfile(os.path.join(model_dir, e, "MLmodel"))]
-    if not os.path.isfile(os.path.join(model_dir, "MLmodel")) and len(entries) == 1:
-        root = os.path.join(model_dir, entries[0])
-    model = mlflow.pyfunc.load_model(root)
-
-    def run(raw: str):
-        data = json.loads(raw)
-        payload = data.get("input_data", data) if isinstance(data, dict) else data
-        if isinstance(payload, dict) and "columns" in payload:
-            frame = pd.DataFrame(payload["data"], columns=payload["columns"], index=payload.get("index"))
-        elif isinstance(payload, dict) and "dataframe_split" in payload:
-            split = payload["dataframe_split"]
-            frame = pd.DataFrame(split["data"], columns=split.get("columns"))
-        elif isinstance(payload, dict) and "dataframe_records" in payload:
-            frame = pd.DataFrame(payload["dataframe_records"])
-        else:
-            frame = pd.DataFrame(payload)
-        result = model.predict(frame)
-        return result.tolist() if hasattr(result, "tolist") else result
-
-    return run
-
-
 def build_app(run, token: str, max_concurrent: int, timeout_s: float):
     """The scoring path as a bare ASGI app: uvicorn hands it the request, nothing else runs per request
     (a Starlette Request, router and Response cost as much as a trivial script's whole answer here).
@@ -118,6 +89,8 @@ def build_app(run, token: str, max_concurrent: int, timeout_s: float):
             try:
                 status, result = await score((await _body(receive)).decode("utf-8", "replace"))
             except Exception as exc:  # the script's failure is the caller's 500, and the log's traceback
+                if getattr(exc, "http_status", 500) == 400:  # the caller's input (an MLflow model's checks)
+                    return await _answer(send, 400, {"message": str(exc)})
                 traceback.print_exc()
                 return await _answer(send, 500, {"message": f"An unexpected error occurred in scoring script: {exc}"})
             finally:
@@ -168,7 +141,9 @@ def main() -> None:
             module.init()
         run = module.run
     else:
-        run = _mlflow_scorer(os.environ["AZUREML_MODEL_DIR"])
+        from cli.local.endpoints import mlflow_scorer
+
+        run = mlflow_scorer.scorer(os.environ["AZUREML_MODEL_DIR"])
     import socket
 
     import uvicorn
