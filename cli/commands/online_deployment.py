@@ -78,7 +78,8 @@ def delete(client, name: str = NameOption, endpoint_name: str = EndpointOption, 
 @on_workspace
 def get_logs(application, client, name: str = NameOption, endpoint_name: str = EndpointOption,
              lines: Optional[int] = typer.Option(None, "--lines", "-l", min=1, help="Last N lines.", show_default=False),
-             container: Optional[str] = typer.Option(None, "--container", "-c", help="inference-server or storage-initializer.",
+             container: Optional[str] = typer.Option(None, "--container", "-c", help="inference-server (the scoring workers) or"
+                                                     " storage-initializer (environment, model, code, restarts); locally none gives both.",
                                                      show_default=False)) -> None:
     from cli.operations import online_deployment
 

@@ -23,6 +23,9 @@ def run(raw_data):
         time.sleep(data["sleep"])
     if data.get("crash"):
         os._exit(3)
+    if data.get("freeze"):  # alive but answering nothing, probes included
+        import signal
+        os.kill(os.getpid(), signal.SIGSTOP)
     print("scored", data.get("tag", ""), flush=True)
     return {"result": [x * factor for x in data["data"]], "pid": os.getpid(), "env": os.environ.get("GREETING")}
 '''
@@ -264,3 +267,48 @@ def test_mlflow_model_without_scoring_script_checks_its_signature(endpoint):
     assert _post(uri, key, {"rows": [1, 2]}).status_code == 400
     logs = _logs("mlflow")
     assert "inputs checked against its signature" in logs and "the MLflow model's requirements" in logs
+
+
+def test_two_instances_both_serve_and_logs_by_container(endpoint):
+    spec = _deployment(endpoint / "b", "blue", "2")
+    spec.write_text(spec.read_text().replace("instance_count: 1", "instance_count: 2"))
+    created = json.loads(ml("online-deployment", "create", "-f", str(spec), "--all-traffic").stdout)
+    assert created["instance_count"] == 2 and created["provisioning_state"] == "Succeeded"
+    uri = ml("online-endpoint", "show", "-n", "ep1", "--query", "scoring_uri", "-o", "tsv").stdout.strip()
+    key = json.loads(ml("online-endpoint", "get-credentials", "-n", "ep1").stdout)["primaryKey"]
+    pids = {_post(uri, key, {"data": [1]}).json()["pid"] for _ in range(10)}
+    assert len(pids) == 2  # both workers answer
+
+    def logs(*extra):
+        return ml("online-deployment", "get-logs", "-n", "blue", "-e", "ep1", *extra).stdout
+
+    server = logs("--container", "inference-server")
+    assert "==> worker-0.log <==" in server and "==> worker-1.log <==" in server and server.count("init done") == 2
+    assert "is live" not in server
+    initializer = logs("--container", "storage-initializer")
+    assert "is live (2 worker(s))" in initializer and "==> worker" not in initializer
+    assert logs("-c", "inference-server", "--lines", "2").splitlines() == server.splitlines()[-2:]
+    assert logs().splitlines() == (initializer + server).splitlines()
+    wrong = ml("online-deployment", "get-logs", "-n", "blue", "-e", "ep1", "--container", "sidecar", ok=False)
+    assert wrong.returncode != 0 and "containerType 'sidecar'" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+def test_a_worker_failing_its_liveness_probe_is_restarted(endpoint):
+    probe = "liveness_probe:\n  initial_delay: 1\n  period: 1\n  timeout: 1\n  failure_threshold: 2\n"
+    ml("online-deployment", "create", "-f", str(_deployment(endpoint / "b", "blue", "2", probe)), "--all-traffic",
+       "-o", "none")
+    uri = ml("online-endpoint", "show", "-n", "ep1", "--query", "scoring_uri", "-o", "tsv").stdout.strip()
+    key = json.loads(ml("online-endpoint", "get-credentials", "-n", "ep1").stdout)["primaryKey"]
+    first = _post(uri, key, {"data": [1]}).json()["pid"]
+    with pytest.raises(httpx.TimeoutException):  # the worker stops (SIGSTOP) while scoring this one
+        httpx.post(uri, json={"data": [1], "freeze": True}, headers={"Authorization": f"Bearer {key}"}, timeout=1)
+    deadline, answer = time.monotonic() + 30, None
+    while time.monotonic() < deadline:
+        answer = _post(uri, key, {"data": [1]})
+        if answer.status_code == 200:
+            break
+        time.sleep(0.2)
+    assert answer.status_code == 200 and answer.json()["pid"] != first
+    assert "failed its liveness probe; restarting it" in _logs("blue")
+    shown = json.loads(ml("online-deployment", "show", "-n", "blue", "-e", "ep1").stdout)
+    assert shown["properties"]["WorkerRestarts"] == "1"

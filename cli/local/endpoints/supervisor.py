@@ -35,6 +35,7 @@ class Worker:
     unix: str = ""  # the name of its abstract Unix socket, the router's way in (Linux), else ""
     inflight: int = 0
     failures: int = 0
+    next_probe: float = 0.0  # time.monotonic() of its next liveness probe (0: not yet scheduled)
     idle: list = field(default_factory=list)  # kept-alive connections of the router to this worker
 
 
@@ -258,10 +259,18 @@ class Supervisor:
                 self._count_restart(name)
 
     def _liveness_failed(self, worker: Worker, probe: dict) -> bool:
+        """The liveness probe as Azure's: GET /live after initial_delay, every period; failure_threshold
+        failures in a row (no answer within timeout, or not 200) fail it."""
         if not probe:
             return False
         import httpx
 
+        now = time.monotonic()
+        if not worker.next_probe:
+            worker.next_probe = now + (duration_seconds(probe.get("initialDelay")) or 0)
+        if now < worker.next_probe:
+            return False
+        worker.next_probe = now + max(duration_seconds(probe.get("period")) or 10, 0.1)
         try:
             ok = httpx.get(f"http://127.0.0.1:{worker.port}/live",
                            timeout=duration_seconds(probe.get("timeout")) or 2).status_code == 200
