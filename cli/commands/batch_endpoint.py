@@ -76,7 +76,7 @@ def delete(client, name: str = NameOption, yes: bool = Yes, no_wait: bool = NoWa
 def invoke(application, client, name: str = NameOption,
            input_: Optional[str] = typer.Option(None, "--input", help="Data to score: a local file or folder, azureml:<data>:<version>, or a URI.", show_default=False),
            input_type: Optional[str] = typer.Option(None, "--input-type", help="uri_folder or uri_file (default: from --input).", show_default=False),
-           deployment_name: Optional[str] = typer.Option(None, "--deployment-name", "-d", help="Deployment to use (default: the endpoint's default).", show_default=False),
+           deployment_name: Optional[str] = typer.Option(None, "--deployment-name", "--deployment", "-d", help="Deployment to use (default: the endpoint's default).", show_default=False),
            job_name: Optional[str] = typer.Option(None, "--job-name", help="Name of the job (default: generated).", show_default=False),
            experiment_name: Optional[str] = typer.Option(None, "--experiment-name", help="Experiment of the job (default: the endpoint's name).", show_default=False),
            output_path: Optional[str] = typer.Option(None, "--output-path", help="azureml://datastores/<ds>/paths/<path> for the results.", show_default=False),

@@ -15,8 +15,8 @@ from cli.commands.workspace_options import (NameOption, NoWait, OptionalFile, Op
 app = group_app()
 add_validate(app, "online-deployment")
 
-EndpointOption = typer.Option(..., "--endpoint-name", "-e", help="The online endpoint.", show_default=False)
-OptionalEndpoint = typer.Option(None, "--endpoint-name", "-e", help="The online endpoint (overrides the spec's).",
+EndpointOption = typer.Option(..., "--endpoint-name", "--endpoint", "-e", help="The online endpoint.", show_default=False)
+OptionalEndpoint = typer.Option(None, "--endpoint-name", "--endpoint", "-e", help="The online endpoint (overrides the spec's).",
                                 show_default=False)
 
 
