@@ -1,6 +1,6 @@
 """The router of one local online endpoint: `python -m cli.local.endpoints.router <home> <ws> <endpoint> <port>`.
 
-It serves the endpoint's scoring URI (http://127.0.0.1:<port>/score) with starlette+uvicorn, checks the
+It serves the endpoint's scoring URI (http://127.0.0.1:<port>/score) as a bare ASGI app on uvicorn, checks the
 credential (keys or aml_token: anything else is a 401 and is never scored), picks a deployment (the
 `azureml-model-deployment` header, else the traffic split by weight), copies the mirror share to its
 deployment without waiting for it, and forwards to a ready worker. A supervisor thread reconciles the

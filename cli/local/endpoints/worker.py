@@ -1,10 +1,11 @@
 """One scoring worker of an online deployment: the scoring script's init() once, then run(raw_data) per request.
 
 Runs in the deployment environment's own venv (`<venv>/bin/python -m cli.local.endpoints.worker`), in the
-code folder, with AZUREML_MODEL_DIR set, as Azure's inference server runs a scoring script. starlette and
-uvicorn (the project's HTTP toolkit) are reached through ML_SERVING_SITE, a folder holding only them and
-their pure-Python dependencies, placed after the venv's own packages. Binds 127.0.0.1 and answers only the
-router (bearer ML_WORKER_TOKEN). Limits, as Azure's request_settings: more than
+code folder, with AZUREML_MODEL_DIR set, as Azure's inference server runs a scoring script (or an MLflow
+model without one: cli.local.endpoints.mlflow_scorer). uvicorn (the project's HTTP toolkit), with httptools
+and uvloop, is reached through ML_SERVING_SITE, placed after the venv's own packages
+(cli.local.endpoints.serving_site). Listens on 127.0.0.1 (probes) and, on Linux, an abstract Unix socket
+(the router's way in); answers only bearer ML_WORKER_TOKEN. Limits, as Azure's request_settings: more than
 max_concurrent_requests_per_instance requests at once -> 429; an answer slower than request_timeout_ms -> 408.
 """
 
