@@ -222,7 +222,6 @@ def main() -> None:
 
         # the split, measured over 1,000 invokes at 90/10
         ml(home, "online-endpoint", "update", "-n", "bench", "--traffic", "trivi=90 sklea=10", "-o", "none")
-        time.sleep(1)  # the router reads an endpoint's update within 0.3 s: measure the split in force
         import httpx
 
         counts = {}

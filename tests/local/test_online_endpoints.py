@@ -107,6 +107,10 @@ def test_endpoint_scores_with_keys_traffic_header_and_logs(endpoint):
     ml("online-endpoint", "update", "-n", "ep1", "--set", "traffic.blue=90", "traffic.green=10", "-o", "none")
     seen = {_post(uri, keys["primaryKey"], {"data": [1]}).headers["azureml-model-deployment"] for _ in range(80)}
     assert seen == {"blue", "green"}
+    # an update is in force when the CLI returns
+    ml("online-endpoint", "update", "-n", "ep1", "--traffic", "blue=0 green=100", "-o", "none")
+    assert {_post(uri, keys["primaryKey"], {"data": [1]}).headers["azureml-model-deployment"] for _ in range(5)} == {"green"}
+    ml("online-endpoint", "update", "-n", "ep1", "--traffic", "blue=90 green=10", "-o", "none")
     # header routing to a deployment that does not exist
     assert _post(uri, keys["primaryKey"], {"data": [1]}, **{"azureml-model-deployment": "red"}).status_code == 404
 

@@ -43,6 +43,8 @@ class Router:
         self.refresh = None  # set by main: re-read the endpoint's routing from the store now
         self._keys, self._keys_version = {}, None
         self._keys_path = str(self.root / "keys.json")
+        self._stamp_path = str(self.root / "routing.stamp")
+        self._stamp_version = self._stamp()  # before the supervisor's first publish, which reads the store
         self._round = itertools.count()
 
     def keys(self) -> dict:
@@ -55,6 +57,21 @@ class Router:
         if version != self._keys_version:
             self._keys, self._keys_version = read_keys(self.root), version
         return self._keys
+
+    def routing_changed(self) -> bool:
+        """True once after each endpoint update (cli.local.endpoints.mark_routing_changed)."""
+        version = self._stamp()
+        if version == self._stamp_version:
+            return False
+        self._stamp_version = version
+        return True
+
+    def _stamp(self):
+        try:
+            stat = os.stat(self._stamp_path)
+        except OSError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns
 
     def authorised(self, header: str) -> bool:
         scheme, _, secret = header.partition(" ")
@@ -115,6 +132,8 @@ class Router:
                 if not self.authorised(headers.get(b"authorization", b"").decode("latin-1")):
                     return await _answer(send, 401, unauthorised, challenge)
                 wanted = headers.get(b"azureml-model-deployment", b"").decode("latin-1") or None
+                if self.refresh is not None and self.routing_changed():
+                    await asyncio.to_thread(self.refresh)  # an update answered as Succeeded: in force now
                 name = self.pick(wanted)
                 if name is None and self.refresh is not None:
                     # The routing is published every pass (0.3 s); a request that finds no route may follow

@@ -58,6 +58,7 @@ def put_endpoint(call: Call):
         record = store.upsert(conn, eid, EP_KIND, call.service.workspace_id, name, resource)
         headers = {} if old else accepted(call, conn, eid, async_header=True, location=False)
     root = _folder(call)
+    endpoints.mark_routing_changed(root)
     if not endpoints.read_keys(root):
         endpoints.write_keys(root, {"primaryKey": endpoints.new_key(), "secondaryKey": endpoints.new_key(),
                                     "tokenSecret": endpoints.new_key()})
