@@ -39,7 +39,8 @@ SKLEARN_ENV = "azureml://registries/azureml/environments/sklearn-1.5/labels/late
 
 
 def ml(home: Path, *args: str, cwd: Path | None = None) -> str:
-    env = {**os.environ, "ML_HOME": str(home), "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "ML_HOME": str(home),
+                   "PYTHONPATH": os.pathsep.join(filter(None, (str(REPO), os.environ.get("PYTHONPATH"))))}
     result = subprocess.run([sys.executable, "-m", "cli", *args], env=env, cwd=cwd, capture_output=True, text=True)
     if result.returncode:
         raise SystemExit(f"ml {' '.join(args)} failed:\n{result.stderr}")
@@ -109,15 +110,18 @@ def deployment_spec(folder: Path, name: str, model: Path, code: Path) -> Path:
 
 def start_worker(home: Path, python: Path, code: Path, model_dir: Path) -> tuple[subprocess.Popen, str, str]:
     """ml's scoring worker on its own (no router), as the router starts it."""
-    from cli.local.endpoints.supervisor import serving_site
+    from cli.local.endpoints import serving_site
 
     port, token = free_port(), secrets.token_urlsafe(16)
-    env = {**os.environ, "PYTHONPATH": str(REPO), "ML_SERVING_SITE": str(serving_site(home)),
+    env = {**os.environ, "PYTHONPATH": str(REPO), "ML_SERVING_SITE": serving_site.folders(home, python, print),
            "ML_SCORING_SCRIPT": str(code / "score.py"), "AZUREML_MODEL_DIR": str(model_dir),
            "ML_WORKER_PORT": str(port), "ML_WORKER_TOKEN": token, "ML_MAX_CONCURRENT": "64"}
-    process = subprocess.Popen([str(python), "-m", "cli.local.endpoints.worker"], cwd=code, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    log = home / f"direct-worker-{port}.log"
+    with open(log, "wb") as handle:
+        process = subprocess.Popen([str(python), "-m", "cli.local.endpoints.worker"], cwd=code, env=env,
+                                   stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
     wait_http(f"http://127.0.0.1:{port}/")
+    print(f"  direct worker: {log.read_text().strip()}", file=sys.stderr)
     return process, f"http://127.0.0.1:{port}/score", token
 
 
@@ -141,10 +145,22 @@ def stop(process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
+def measure(kind: str, targets: dict, body: str, seconds: int, rounds: int) -> dict:
+    """wrk on each target (name -> (url, token)), interleaved, `rounds` times: name -> [(req/s, p50, p99)]."""
+    results = {name: [] for name in targets}
+    for round_ in range(rounds):
+        for name, (url, token) in targets.items():
+            results[name].append(wrk(url, body, token, seconds))
+            print(f"  {kind} round {round_ + 1}: {name}: {results[name][-1][0]:.0f} req/s", file=sys.stderr, flush=True)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--aish", type=Path, help="venv with azureml-inference-server-http, scikit-learn, joblib")
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=2, help="each measurement this many times, interleaved "
+                        "(the machine may be shared: compare the ratios of one round)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not on PATH (apt-get install wrk)")
@@ -187,21 +203,22 @@ def main() -> None:
                 time.sleep(0.01)
             to_first = time.monotonic() - started
             ml(home, "online-endpoint", "update", "-n", "bench", "--traffic", f"{name}=100", "-o", "none")
-            through_router = wrk(uri, body, key, args.seconds)
-            worker, worker_url, token = start_worker(home, venv / "bin" / "python", codes[kind], model_dir)
+            servers = []
             try:
-                direct = wrk(worker_url, body, token, args.seconds)
-                added = sequential_p50(uri, body, key) - sequential_p50(worker_url, body, token)
+                worker, worker_url, token = start_worker(home, venv / "bin" / "python", codes[kind], model_dir)
+                servers.append(worker)
+                targets = {"router": (uri, key), "worker": (worker_url, token)}
+                if args.aish:
+                    server, aish_url = start_aish(args.aish, codes[kind], model_dir)
+                    servers.append(server)
+                    targets["aish"] = (aish_url, None)
+                results = measure(kind, targets, body, args.seconds, args.rounds)
+                added = [sequential_p50(uri, body, key) - sequential_p50(worker_url, body, token)
+                         for _ in range(args.rounds)]
             finally:
-                stop(worker)
-            aish = None
-            if args.aish:
-                server, aish_url = start_aish(args.aish, codes[kind], model_dir)
-                try:
-                    aish = wrk(aish_url, body, None, args.seconds)
-                finally:
+                for server in servers:
                     stop(server)
-            rows.append((kind, to_first, through_router, direct, added, aish))
+            rows.append((kind, to_first, results, added))
 
         # the split, measured over 1,000 invokes at 90/10
         ml(home, "online-endpoint", "update", "-n", "bench", "--traffic", "trivi=90 sklea=10", "-o", "none")
@@ -216,19 +233,26 @@ def main() -> None:
         ml(home, "online-endpoint", "delete", "-n", "bench", "--yes")
         shutil.rmtree(work, ignore_errors=True)
 
+    labels = {"router": "ml, through the router (user path)", "worker": "ml worker, direct (no router)",
+              "aish": "azureml-inference-server-http"}
     print(f"\nfirst deployment (environment {'built' if first_build > 60 else 'reused'}): {first_build:.1f} s to Succeeded")
-    print(f"{'score.py':9} {'server':36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
-    for kind, to_first, router, direct, added, aish in rows:
-        print(f"{kind:9} {'ml, through the router (user path)':36} {router[0]:8.0f} {router[1]:8.2f} {router[2]:8.2f}")
-        print(f"{'':9} {'ml worker, direct':36} {direct[0]:8.0f} {direct[1]:8.2f} {direct[2]:8.2f}")
-        if aish:
-            print(f"{'':9} {'azureml-inference-server-http':36} {aish[0]:8.0f} {aish[1]:8.2f} {aish[2]:8.2f}")
-            print(f"{'':9} ratio ml router / azmlinfsrv: {router[0] / aish[0]:.2f}x req/s,"
-                  f" p99 {router[2] / aish[2]:.2f}x")
-        print(f"{'':9} router added latency (p50, one connection): {added:.2f} ms;"
-              f" create -> first answer: {to_first:.1f} s")
+    print(f"one deployment, one worker, wrk 16 connections, {args.seconds} s per run, {args.rounds} interleaved rounds")
+    for kind, to_first, results, added in rows:
+        print(f"\n{kind} score.py{'':25} " + " | ".join(f"{'round ' + str(r + 1):^24}" for r in range(args.rounds)))
+        print(f"{'':38} " + " | ".join(f"{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}" for _ in range(args.rounds)))
+        for name, runs in results.items():
+            print(f"{labels[name]:38} " + " | ".join(f"{r[0]:8.0f}{r[1]:8.2f}{r[2]:8.2f}" for r in runs))
+        if "aish" in results:
+            for name in ("router", "worker"):
+                print(f"{'ratio ' + name + ' / azmlinfsrv':38} " + " | ".join(
+                    f"{ml_[0] / ai[0]:7.2f}x req/s p99 {ml_[2] / ai[2]:4.2f}x"
+                    for ml_, ai in zip(results[name], results["aish"])))
+        print(f"{'router added p50 under load (ms)':38} " + " | ".join(
+            f"{r[1] - w[1]:24.2f}" for r, w in zip(results["router"], results["worker"])))
+        print(f"{'router added p50, one connection (ms)':38} " + " | ".join(f"{a:24.2f}" for a in added))
+        print(f"create -> first answer: {to_first:.1f} s")
     total = sum(counts.values())
-    print(f"split over {total} invokes at 90/10: " + ", ".join(f"{k} {100 * v / total:.1f}%" for k, v in sorted(counts.items())))
+    print(f"\nsplit over {total} invokes at 90/10: " + ", ".join(f"{k} {100 * v / total:.1f}%" for k, v in sorted(counts.items())))
 
 
 if __name__ == "__main__":

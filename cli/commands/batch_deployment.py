@@ -14,8 +14,8 @@ from cli.commands.workspace_options import (NameOption, NoWait, OptionalFile, Op
 
 app = group_app()
 add_validate(app, "batch-deployment")
-EndpointName = typer.Option(..., "--endpoint-name", "-e", help="Name of the batch endpoint.", show_default=False)
-OptionalEndpoint = typer.Option(None, "--endpoint-name", "-e", help="Name of the batch endpoint (overrides the spec's).", show_default=False)
+EndpointName = typer.Option(..., "--endpoint-name", "--endpoint", "-e", help="Name of the batch endpoint.", show_default=False)
+OptionalEndpoint = typer.Option(None, "--endpoint-name", "--endpoint", "-e", help="Name of the batch endpoint (overrides the spec's).", show_default=False)
 SetDefault = typer.Option(False, "--set-default", help="Make this the endpoint's default deployment.")
 
 

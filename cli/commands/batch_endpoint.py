@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -76,16 +76,21 @@ def delete(client, name: str = NameOption, yes: bool = Yes, no_wait: bool = NoWa
 def invoke(application, client, name: str = NameOption,
            input_: Optional[str] = typer.Option(None, "--input", help="Data to score: a local file or folder, azureml:<data>:<version>, or a URI.", show_default=False),
            input_type: Optional[str] = typer.Option(None, "--input-type", help="uri_folder or uri_file (default: from --input).", show_default=False),
-           deployment_name: Optional[str] = typer.Option(None, "--deployment-name", "-d", help="Deployment to use (default: the endpoint's default).", show_default=False),
+           deployment_name: Optional[str] = typer.Option(None, "--deployment-name", "--deployment", "-d", help="Deployment to use (default: the endpoint's default).", show_default=False),
            job_name: Optional[str] = typer.Option(None, "--job-name", help="Name of the job (default: generated).", show_default=False),
            experiment_name: Optional[str] = typer.Option(None, "--experiment-name", help="Experiment of the job (default: the endpoint's name).", show_default=False),
            output_path: Optional[str] = typer.Option(None, "--output-path", help="azureml://datastores/<ds>/paths/<path> for the results.", show_default=False),
-           output_file_name: Optional[str] = typer.Option(None, "--output-file-name", help="Name of the results file.", show_default=False)) -> None:
+           output_file_name: Optional[str] = typer.Option(None, "--output-file-name", help="Name of the results file.", show_default=False),
+           mini_batch_size: Optional[int] = typer.Option(None, "--mini-batch-size", min=1, help="Files per mini-batch (overrides the deployment's).", show_default=False),
+           instance_count: Optional[int] = typer.Option(None, "--instance-count", min=1, help="Instances (overrides the deployment's).", show_default=False),
+           settings: Optional[List[str]] = typer.Option(None, "--set", help="Job settings as az ml takes them: output_file_name, mini_batch_size, error_threshold, instance_count, retry_settings.max_retries, retry_settings.timeout.", show_default=False)) -> None:
     from cli.operations import batch_endpoint
 
     application.emit(batch_endpoint.invoke(client, name, deployment=deployment_name, input_path=input_,
                                            input_type=input_type, job_name=job_name, experiment_name=experiment_name,
-                                           output_path=output_path, output_file_name=output_file_name))
+                                           output_path=output_path, output_file_name=output_file_name,
+                                           settings=batch_endpoint.job_settings(settings or [], mini_batch_size,
+                                                                                instance_count)))
 
 
 @app.command("list-jobs", help="List the jobs a batch endpoint started, newest first.")

@@ -15,8 +15,8 @@ from cli.commands.workspace_options import (NameOption, NoWait, OptionalFile, Op
 app = group_app()
 add_validate(app, "online-deployment")
 
-EndpointOption = typer.Option(..., "--endpoint-name", "-e", help="The online endpoint.", show_default=False)
-OptionalEndpoint = typer.Option(None, "--endpoint-name", "-e", help="The online endpoint (overrides the spec's).",
+EndpointOption = typer.Option(..., "--endpoint-name", "--endpoint", "-e", help="The online endpoint.", show_default=False)
+OptionalEndpoint = typer.Option(None, "--endpoint-name", "--endpoint", "-e", help="The online endpoint (overrides the spec's).",
                                 show_default=False)
 
 
@@ -78,7 +78,8 @@ def delete(client, name: str = NameOption, endpoint_name: str = EndpointOption, 
 @on_workspace
 def get_logs(application, client, name: str = NameOption, endpoint_name: str = EndpointOption,
              lines: Optional[int] = typer.Option(None, "--lines", "-l", min=1, help="Last N lines.", show_default=False),
-             container: Optional[str] = typer.Option(None, "--container", "-c", help="inference-server or storage-initializer.",
+             container: Optional[str] = typer.Option(None, "--container", "-c", help="inference-server (the scoring workers) or"
+                                                     " storage-initializer (environment, model, code, restarts); locally none gives both.",
                                                      show_default=False)) -> None:
     from cli.operations import online_deployment
 

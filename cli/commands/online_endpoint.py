@@ -80,7 +80,7 @@ def delete(client, name: str = NameOption, yes: bool = Yes, no_wait: bool = NoWa
 @on_workspace
 def invoke(application, client, name: str = NameOption,
            request_file: Path = typer.Option(..., "--request-file", "-r", help="JSON request body.", show_default=False),
-           deployment_name: Optional[str] = typer.Option(None, "--deployment-name", "-d", help="Score with this deployment.",
+           deployment_name: Optional[str] = typer.Option(None, "--deployment-name", "--deployment", "-d", help="Score with this deployment.",
                                                          show_default=False)) -> None:
     from cli.operations import online_endpoint
 

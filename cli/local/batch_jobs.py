@@ -111,6 +111,13 @@ def start(service, endpoint: dict, deployment: dict, invoke: dict) -> str:
     from cli.local.runner.parallel import command_job
 
     props = {**BATCH_DEFAULTS, **{k: v for k, v in deployment["properties"].items() if v is not None}}
+    for key in ("miniBatchSize", "errorThreshold"):  # invoke's settings (--set, --mini-batch-size) win
+        if invoke.get(key) is not None:
+            props[key] = invoke[key]
+    if invoke.get("retrySettings"):
+        props["retrySettings"] = {**(props.get("retrySettings") or {}), **invoke["retrySettings"]}
+    if (invoke.get("compute") or {}).get("instanceCount"):
+        props["resources"] = {**(props.get("resources") or {}), "instanceCount": invoke["compute"]["instanceCount"]}
     if props.get("deploymentConfiguration"):
         raise ApiError(400, "UserError", "Pipeline component deployments do not run on the local workspace yet"
                        " (they run as pipeline jobs once those run locally).")

@@ -16,7 +16,8 @@ LOOPBACK = "127.0.0.1"
 class Served:
     """An app being served: `url`, `port`, and `close()` (idempotent) that frees the port."""
 
-    def __init__(self, app, *, name: str = "ml-http", port: int = 0, tls: tuple[str, str] | None = None):
+    def __init__(self, app, *, name: str = "ml-http", port: int = 0, tls: tuple[str, str] | None = None,
+                 http="h11", loop: str = "asyncio"):
         import uvicorn
 
         # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say so, and with Nagle
@@ -28,7 +29,10 @@ class Served:
                                 timeout_keep_alive=300,  # a job's mlflow session reuses one connection
                                 timeout_graceful_shutdown=2, server_header=False, date_header=False,
                                 # tls=(certificate, key): `ml local serve` terminates TLS here
-                                ssl_certfile=tls[0] if tls else None, ssl_keyfile=tls[1] if tls else None)
+                                ssl_certfile=tls[0] if tls else None, ssl_keyfile=tls[1] if tls else None,
+                                # h11 and asyncio unless asked: what these services were tested on, even where
+                                # httptools and uvloop are installed (an endpoint's router asks for them)
+                                http=http, loop=loop)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
                                         name=name, daemon=True)

@@ -92,8 +92,9 @@ def _latest_data(client, path: str) -> str:
 def invoke(client, name: str, *, deployment: Optional[str] = None, input_path: Optional[str] = None,
            input_type: Optional[str] = None, job_name: Optional[str] = None,
            experiment_name: Optional[str] = None, output_path: Optional[str] = None,
-           output_file_name: Optional[str] = None) -> dict:
-    """Start a batch scoring job; returns the job as `ml job show` prints it."""
+           output_file_name: Optional[str] = None, settings: Optional[dict] = None) -> dict:
+    """Start a batch scoring job; returns the job as `ml job show` prints it. `settings`: the BatchJob's
+    miniBatchSize, errorThreshold, retrySettings, compute, outputFileName (job_settings)."""
     from cli.operations.job import shown_job
 
     endpoint = client.get(client.workspace.batch_endpoint(name)) or {}
@@ -104,7 +105,7 @@ def invoke(client, name: str, *, deployment: Optional[str] = None, input_path: O
         client.get(client.workspace.batch_deployment(name, deployment))  # a wrong name: exit 3 before the POST
     if not input_path:
         raise UsageError("give the data to score with --input (a local file or folder, azureml: data, or a URI)")
-    props = {"inputData": _input(client, input_path, input_type)}
+    props = {"inputData": _input(client, input_path, input_type), **(settings or {})}
     if output_path:
         datastore, _, path = output_path.removeprefix("azureml://datastores/").partition("/paths/")
         props["outputDataset"] = {"datastoreId": client.workspace.datastore(datastore), "path": path}
@@ -118,6 +119,47 @@ def invoke(client, name: str, *, deployment: Optional[str] = None, input_path: O
     answered = client.post_with_token(scoring_uri, {"properties": props}, scope=ML_SCOPE, headers=headers) or {}
     job = answered.get("name")
     return shown_job(client.get(client.workspace.job(job))) if job else answered
+
+
+JOB_SETTINGS = ("output_file_name", "mini_batch_size", "error_threshold", "instance_count",
+                "retry_settings.max_retries", "retry_settings.timeout")
+
+
+def job_settings(assignments: list, mini_batch_size: Optional[int] = None,
+                 instance_count: Optional[int] = None) -> dict:
+    """The BatchJob fields of invoke's `--set key=value` (the SDK's BatchJob schema, on the wire as it
+    sends them), --mini-batch-size and --instance-count."""
+    values: dict = {}
+    for assignment in assignments:
+        key, sep, value = assignment.partition("=")
+        key = key.strip().removeprefix("compute.")
+        if not sep or key not in JOB_SETTINGS:
+            raise UsageError(f"--set {assignment}: give key=value with one of {', '.join(JOB_SETTINGS)}")
+        if key == "output_file_name":
+            values[key] = value
+            continue
+        try:
+            values[key] = int(value)
+        except ValueError:
+            raise UsageError(f"--set {assignment}: {key} must be an integer") from None
+    if mini_batch_size is not None:
+        values["mini_batch_size"] = mini_batch_size
+    if instance_count is not None:
+        values["instance_count"] = instance_count
+    wire: dict = {}
+    if "output_file_name" in values:
+        wire["outputFileName"] = values["output_file_name"]
+    if "mini_batch_size" in values:
+        wire["miniBatchSize"] = values["mini_batch_size"]
+    if "error_threshold" in values:
+        wire["errorThreshold"] = values["error_threshold"]
+    if "instance_count" in values:
+        wire["compute"] = {"instanceCount": values["instance_count"]}
+    retry = {k: values[f"retry_settings.{k}"] for k in ("max_retries", "timeout") if f"retry_settings.{k}" in values}
+    if retry:
+        wire["retrySettings"] = {**({"maxRetries": retry["max_retries"]} if "max_retries" in retry else {}),
+                                 **({"timeout": f"PT{retry['timeout']}S"} if "timeout" in retry else {})}
+    return wire
 
 
 def _shown(item: dict) -> dict:

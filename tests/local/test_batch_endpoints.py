@@ -226,3 +226,25 @@ def test_an_mlflow_model_without_a_scoring_script_is_scored_in_its_own_environme
     ml("job", "download", "-n", job, "--output-name", "score", "--download-path", "out", cwd=tmp_path)
     assert (tmp_path / "out/named-outputs/score/predictions.csv").read_text().splitlines() == [
         "0,0,a.csv", "1,1,a.csv", "0,0,b.csv"]
+
+
+def test_invoke_settings_override_the_deployment_as_az_ml_set_does(project):
+    (project / "data" / "f3.txt").write_text("bad")
+    ml("compute", "create", "-n", "cpu-cluster", "--type", "amlcompute", "-o", "none", cwd=project)
+    ml("batch-endpoint", "create", "-f", "endpoint.yml", "-o", "none", cwd=project)
+    ml("batch-deployment", "create", "-f", "deployment.yml", "--set-default", "-o", "none", cwd=project)
+    wrong = ml("batch-endpoint", "invoke", "-n", "scorer", "--input", "data", "--set", "max_concurrency=2",
+               cwd=project, ok=False)
+    assert wrong.returncode != 0 and "--set max_concurrency=2: give key=value" in wrong.stderr
+    # azureml-examples' batch-score.sh idiom: --set output_file_name=... --mini-batch-size --instance-count
+    name = ml("batch-endpoint", "invoke", "-n", "scorer", "--input", "data", "--set", "output_file_name=mypredictions.csv",
+              "--set", "error_threshold=-1", "--set", "retry_settings.max_retries=0", "--mini-batch-size", "1",
+              "--instance-count", "1", "--query", "name", "-o", "tsv", cwd=project).stdout.strip()
+    job = wait_job(name, project)
+    assert job["status"] == "Completed", job  # error_threshold -1: the bad file does not fail the job
+    stream = ml("job", "stream", "-n", name, cwd=project, ok=False)
+    log = stream.stdout + stream.stderr
+    assert "cannot score f3.txt" in log, log[-3000:]
+    ml("job", "download", "-n", name, "--output-name", "score", "--download-path", "out", cwd=project)
+    results = next((project / "out").rglob("mypredictions.csv")).read_text().splitlines()
+    assert sorted(results) == sorted(f"f{i}.txt w42 {i}" for i in (1, 2, 4, 5))

@@ -23,6 +23,9 @@ def run(raw_data):
         time.sleep(data["sleep"])
     if data.get("crash"):
         os._exit(3)
+    if data.get("freeze"):  # alive but answering nothing, probes included
+        import signal
+        os.kill(os.getpid(), signal.SIGSTOP)
     print("scored", data.get("tag", ""), flush=True)
     return {"result": [x * factor for x in data["data"]], "pid": os.getpid(), "env": os.environ.get("GREETING")}
 '''
@@ -104,6 +107,10 @@ def test_endpoint_scores_with_keys_traffic_header_and_logs(endpoint):
     ml("online-endpoint", "update", "-n", "ep1", "--set", "traffic.blue=90", "traffic.green=10", "-o", "none")
     seen = {_post(uri, keys["primaryKey"], {"data": [1]}).headers["azureml-model-deployment"] for _ in range(80)}
     assert seen == {"blue", "green"}
+    # an update is in force when the CLI returns
+    ml("online-endpoint", "update", "-n", "ep1", "--traffic", "blue=0 green=100", "-o", "none")
+    assert {_post(uri, keys["primaryKey"], {"data": [1]}).headers["azureml-model-deployment"] for _ in range(5)} == {"green"}
+    ml("online-endpoint", "update", "-n", "ep1", "--traffic", "blue=90 green=10", "-o", "none")
     # header routing to a deployment that does not exist
     assert _post(uri, keys["primaryKey"], {"data": [1]}, **{"azureml-model-deployment": "red"}).status_code == 404
 
@@ -216,3 +223,96 @@ def test_update_replaces_workers_without_dropping_requests_and_crashed_workers_r
     shown = json.loads(ml("online-deployment", "show", "-n", "blue", "-e", "ep1").stdout)
     assert shown["properties"]["WorkerRestarts"] == "1"
     assert "exited with code 3; restarting it" in _logs("blue")
+
+
+def _mlflow_model(folder: Path) -> Path:
+    """A scikit-learn model saved as MLflow does, with a signature and its pinned requirements."""
+    from importlib.metadata import version
+
+    import mlflow.sklearn
+    import pandas as pd
+    from mlflow.models import infer_signature
+    from sklearn.linear_model import LinearRegression
+
+    frame = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "b": [1.0, 1.0, 2.0, 2.0]})
+    model = LinearRegression().fit(frame, frame["a"] * 2 + frame["b"])
+    path = folder / "mlflow-model"
+    mlflow.sklearn.save_model(model, str(path), signature=infer_signature(frame, model.predict(frame)),
+                              serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
+                              pip_requirements=[f"{name}=={version(name)}" for name in
+                                                ("mlflow-skinny", "scikit-learn", "pandas", "numpy", "scipy")])
+    return path
+
+
+def test_mlflow_model_without_scoring_script_checks_its_signature(endpoint):
+    _mlflow_model(endpoint)
+    spec = endpoint / "mlflow.yml"
+    spec.write_text("name: mlflow\nendpoint_name: ep1\nmodel:\n  path: ./mlflow-model\n  type: mlflow_model\n"
+                    "instance_type: Standard_DS3_v2\ninstance_count: 1\n")
+    created = json.loads(ml("online-deployment", "create", "-f", str(spec), "--all-traffic").stdout)
+    assert created["provisioning_state"] == "Succeeded", created
+    uri = ml("online-endpoint", "show", "-n", "ep1", "--query", "scoring_uri", "-o", "tsv").stdout.strip()
+    key = json.loads(ml("online-endpoint", "get-credentials", "-n", "ep1").stdout)["primaryKey"]
+
+    expected = [pytest.approx(2 * 4.0 + 1.0), pytest.approx(2 * 1.0 + 2.0)]
+    payloads = [  # Azure's input_data (pandas split, rows), MLflow's dataframe_split and dataframe_records
+        {"input_data": {"columns": ["a", "b"], "index": [0, 1], "data": [[4.0, 1.0], [1.0, 2.0]]}},
+        {"input_data": [[4.0, 1.0], [1.0, 2.0]]},
+        {"dataframe_split": {"columns": ["a", "b"], "data": [[4.0, 1.0], [1.0, 2.0]]}},
+        {"dataframe_records": [{"a": 4.0, "b": 1.0}, {"a": 1.0, "b": 2.0}]},
+    ]
+    for payload in payloads:
+        answer = _post(uri, key, payload)
+        assert answer.status_code == 200 and answer.json() == expected, (payload, answer.text)
+
+    # the signature: a missing column is the caller's 400, with MLflow's reason; so is a body of no known shape
+    wrong = _post(uri, key, {"input_data": {"columns": ["a", "c"], "data": [[4.0, 1.0]]}})
+    assert wrong.status_code == 400 and "b" in wrong.json()["message"], wrong.text
+    assert _post(uri, key, {"rows": [1, 2]}).status_code == 400
+    logs = _logs("mlflow")
+    assert "inputs checked against its signature" in logs and "the MLflow model's requirements" in logs
+
+
+def test_two_instances_both_serve_and_logs_by_container(endpoint):
+    spec = _deployment(endpoint / "b", "blue", "2")
+    spec.write_text(spec.read_text().replace("instance_count: 1", "instance_count: 2"))
+    created = json.loads(ml("online-deployment", "create", "-f", str(spec), "--all-traffic").stdout)
+    assert created["instance_count"] == 2 and created["provisioning_state"] == "Succeeded"
+    uri = ml("online-endpoint", "show", "-n", "ep1", "--query", "scoring_uri", "-o", "tsv").stdout.strip()
+    key = json.loads(ml("online-endpoint", "get-credentials", "-n", "ep1").stdout)["primaryKey"]
+    pids = {_post(uri, key, {"data": [1]}).json()["pid"] for _ in range(10)}
+    assert len(pids) == 2  # both workers answer
+
+    def logs(*extra):
+        return ml("online-deployment", "get-logs", "-n", "blue", "-e", "ep1", *extra).stdout
+
+    server = logs("--container", "inference-server")
+    assert "==> worker-0.log <==" in server and "==> worker-1.log <==" in server and server.count("init done") == 2
+    assert "is live" not in server
+    initializer = logs("--container", "storage-initializer")
+    assert "is live (2 worker(s))" in initializer and "==> worker" not in initializer
+    assert logs("-c", "inference-server", "--lines", "2").splitlines() == server.splitlines()[-2:]
+    assert logs().splitlines() == (initializer + server).splitlines()
+    wrong = ml("online-deployment", "get-logs", "-n", "blue", "-e", "ep1", "--container", "sidecar", ok=False)
+    assert wrong.returncode != 0 and "containerType 'sidecar'" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+def test_a_worker_failing_its_liveness_probe_is_restarted(endpoint):
+    probe = "liveness_probe:\n  initial_delay: 1\n  period: 1\n  timeout: 1\n  failure_threshold: 2\n"
+    ml("online-deployment", "create", "-f", str(_deployment(endpoint / "b", "blue", "2", probe)), "--all-traffic",
+       "-o", "none")
+    uri = ml("online-endpoint", "show", "-n", "ep1", "--query", "scoring_uri", "-o", "tsv").stdout.strip()
+    key = json.loads(ml("online-endpoint", "get-credentials", "-n", "ep1").stdout)["primaryKey"]
+    first = _post(uri, key, {"data": [1]}).json()["pid"]
+    with pytest.raises(httpx.TimeoutException):  # the worker stops (SIGSTOP) while scoring this one
+        httpx.post(uri, json={"data": [1], "freeze": True}, headers={"Authorization": f"Bearer {key}"}, timeout=1)
+    deadline, answer = time.monotonic() + 30, None
+    while time.monotonic() < deadline:
+        answer = _post(uri, key, {"data": [1]})
+        if answer.status_code == 200:
+            break
+        time.sleep(0.2)
+    assert answer.status_code == 200 and answer.json()["pid"] != first
+    assert "failed its liveness probe; restarting it" in _logs("blue")
+    shown = json.loads(ml("online-deployment", "show", "-n", "blue", "-e", "ep1").stdout)
+    assert shown["properties"]["WorkerRestarts"] == "1"

@@ -44,6 +44,15 @@ def write_keys(root: Path, keys: dict) -> None:
     os.replace(temp, root / "keys.json")
 
 
+def mark_routing_changed(root: Path) -> None:
+    """Tell the router the endpoint's record changed (traffic, mirror, auth): it checks this file's identity
+    on each request and reads the store at once, so an update is in force when the CLI returns."""
+    root.mkdir(parents=True, exist_ok=True)
+    temp = root / "routing.stamp.tmp"
+    temp.write_text(str(time.time_ns()))
+    os.replace(temp, root / "routing.stamp")
+
+
 def router_info(root: Path) -> dict:
     try:
         return json.loads((root / "router.json").read_text())

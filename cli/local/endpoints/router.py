@@ -1,6 +1,6 @@
 """The router of one local online endpoint: `python -m cli.local.endpoints.router <home> <ws> <endpoint> <port>`.
 
-It serves the endpoint's scoring URI (http://127.0.0.1:<port>/score) with starlette+uvicorn, checks the
+It serves the endpoint's scoring URI (http://127.0.0.1:<port>/score) as a bare ASGI app on uvicorn, checks the
 credential (keys or aml_token: anything else is a 401 and is never scored), picks a deployment (the
 `azureml-model-deployment` header, else the traffic split by weight), copies the mirror share to its
 deployment without waiting for it, and forwards to a ready worker. A supervisor thread reconciles the
@@ -10,6 +10,7 @@ workers with the store (cli.local.endpoints.supervisor). SIGTERM stops every wor
 from __future__ import annotations
 
 import asyncio
+import hmac
 import itertools
 import json
 import os
@@ -20,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from cli.local.endpoints import folder, read_keys, tokens
+from cli.local.endpoints import folder, read_keys, tokens, upstream
 
 
 class Routing:
@@ -34,58 +35,43 @@ class Routing:
         self.live = live or {}  # deployment -> Generation (its ready workers)
 
 
-async def worker_call(worker, body: bytes, content_type: str) -> tuple[int, str, bytes]:
-    """One POST /score to a worker over a kept-alive connection: plain HTTP/1.1 on asyncio streams
-    (a general client such as httpx costs several times the worker's own time per request here). A kept
-    connection the worker has closed meanwhile is replaced by a fresh one, once."""
-    if worker.idle:
-        connection = worker.idle.pop()
-        try:
-            return await _exchange(worker, connection, body, content_type)
-        except (OSError, asyncio.IncompleteReadError):
-            pass
-    connection = await asyncio.open_connection("127.0.0.1", worker.port)
-    return await _exchange(worker, connection, body, content_type)
-
-
-async def _exchange(worker, connection, body: bytes, content_type: str) -> tuple[int, str, bytes]:
-    reader, writer = connection
-    try:
-        writer.write(b"POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + worker.token.encode()
-                     + b"\r\nContent-Type: " + content_type.encode("latin-1") + b"\r\nContent-Length: "
-                     + str(len(body)).encode() + b"\r\n\r\n" + body)
-        head = await reader.readuntil(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        status = int(lines[0].split(" ", 2)[1])
-        headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
-        content = await reader.readexactly(int(headers.get("content-length", "0")))
-    except BaseException:
-        writer.close()
-        raise
-    if headers.get("connection", "").lower() == "close":
-        writer.close()
-    else:
-        worker.idle.append(connection)
-    return status, headers.get("content-type", "application/json"), content
-
-
 class Router:
     def __init__(self, home: Path, workspace: str, endpoint: str):
         self.root = folder(home, workspace, endpoint)
         self.endpoint = endpoint
         self.routing = Routing()
         self.refresh = None  # set by main: re-read the endpoint's routing from the store now
-        self._keys, self._keys_mtime = {}, None
+        self._keys, self._keys_version = {}, None
+        self._keys_path = str(self.root / "keys.json")
+        self._stamp_path = str(self.root / "routing.stamp")
+        self._stamp_version = self._stamp()  # before the supervisor's first publish, which reads the store
         self._round = itertools.count()
 
     def keys(self) -> dict:
+        """The endpoint's keys, read again whenever keys.json is replaced (regenerate-keys acts at once)."""
         try:
-            mtime = (self.root / "keys.json").stat().st_mtime_ns
+            stat = os.stat(self._keys_path)
         except OSError:
             return {}
-        if mtime != self._keys_mtime:
-            self._keys, self._keys_mtime = read_keys(self.root), mtime
+        version = (stat.st_ino, stat.st_mtime_ns)
+        if version != self._keys_version:
+            self._keys, self._keys_version = read_keys(self.root), version
         return self._keys
+
+    def routing_changed(self) -> bool:
+        """True once after each endpoint update (cli.local.endpoints.mark_routing_changed)."""
+        version = self._stamp()
+        if version == self._stamp_version:
+            return False
+        self._stamp_version = version
+        return True
+
+    def _stamp(self):
+        try:
+            stat = os.stat(self._stamp_path)
+        except OSError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns
 
     def authorised(self, header: str) -> bool:
         scheme, _, secret = header.partition(" ")
@@ -94,8 +80,6 @@ class Router:
             return False
         keys = self.keys()
         if self.routing.auth_mode.lower() == "key":
-            import hmac
-
             return any(hmac.compare_digest(secret.encode(), str(keys.get(k, "")).encode())
                        for k in ("primaryKey", "secondaryKey") if keys.get(k))
         return tokens.valid(keys.get("tokenSecret", ""), self.endpoint, secret)
@@ -114,71 +98,91 @@ class Router:
         return next(reversed(routing.traffic))
 
     async def forward(self, name: str, body: bytes, content_type: str):
-        """(status, headers, content) of one worker's answer; another worker is tried if one is gone."""
+        """(status, content type, content) of one worker's answer; another worker is tried if one is gone."""
         generation = self.routing.live.get(name)
         if generation is None or not generation.workers:
-            return 503, {}, json.dumps({"message": f"Deployment '{name}' has no ready worker"}).encode()
+            return 503, "application/json", json.dumps({"message": f"Deployment '{name}' has no ready worker"}).encode()
         workers = generation.workers
         start = next(self._round)
         for attempt in range(len(workers)):
             worker = workers[(start + attempt) % len(workers)]
             worker.inflight += 1
             try:
-                status, kind, content = await asyncio.wait_for(
-                    worker_call(worker, body, content_type), generation.timeout_s + 5)
-                return status, {"content-type": kind}, content
-            except (OSError, asyncio.IncompleteReadError, ValueError):
+                return await upstream.post(worker, body, content_type, generation.timeout_s + 5)
+            except asyncio.TimeoutError:  # before OSError: it is one since Python 3.11
+                return 504, "application/json", json.dumps({"message": f"Deployment '{name}' did not answer in time"}).encode()
+            except (OSError, ValueError):  # gone, or not an HTTP answer: another worker
                 continue
-            except asyncio.TimeoutError:
-                return 504, {}, json.dumps({"message": f"Deployment '{name}' did not answer in time"}).encode()
             finally:
                 worker.inflight -= 1
-        return 502, {}, json.dumps({"message": f"Deployment '{name}': no worker answered"}).encode()
+        return 502, "application/json", json.dumps({"message": f"Deployment '{name}': no worker answered"}).encode()
 
     def app(self):
-        from starlette.applications import Starlette
-        from starlette.responses import JSONResponse, Response
-        from starlette.routing import Route
+        """The scoring URI as a bare ASGI app: per request only the credential check, the pick and the
+        forward (Starlette's Request, routing and Response cost as much as a forward here)."""
+        unauthorised = {"message": "Unauthorized: a valid key or token is required (Authorization: Bearer ...)."}
+        challenge = [(b"www-authenticate", b'Bearer realm="ml-endpoint"')]
 
-        def error(status: int, message: str, headers: dict | None = None):
-            return JSONResponse({"message": message}, status, headers=headers)
-
-        async def score(request):
-            if not self.authorised(request.headers.get("authorization", "")):
-                return error(401, "Unauthorized: a valid key or token is required (Authorization: Bearer ...).",
-                             {"WWW-Authenticate": 'Bearer realm="ml-endpoint"'})
-            wanted = request.headers.get("azureml-model-deployment")
-            name = self.pick(wanted)
-            if name is None and self.refresh is not None:
-                # The routing is published every pass (0.3 s); a request that finds no route may follow
-                # the traffic update that gives it one, already answered as Succeeded: read it now.
-                await asyncio.to_thread(self.refresh)
+        async def app(scope, receive, send):
+            if scope["type"] != "http":
+                return
+            method, path = scope["method"], scope["path"]
+            if method == "POST" and path == "/score":
+                headers = dict(scope["headers"])  # ASGI names are lower-case bytes
+                if not self.authorised(headers.get(b"authorization", b"").decode("latin-1")):
+                    return await _answer(send, 401, unauthorised, challenge)
+                wanted = headers.get(b"azureml-model-deployment", b"").decode("latin-1") or None
+                if self.refresh is not None and self.routing_changed():
+                    await asyncio.to_thread(self.refresh)  # an update answered as Succeeded: in force now
                 name = self.pick(wanted)
-            if name is None:
-                if wanted:
-                    return error(404, f"Deployment '{wanted}' does not exist or is not ready in endpoint '{self.endpoint}'.")
-                return error(404, "No valid deployments to route to. Please check that the endpoint has at least"
-                                  " one deployment with positive weight values or use a deployment specific header"
-                                  " to route.")
-            body = await request.body()
-            content_type = request.headers.get("content-type", "application/json")
-            if not wanted:
-                for shadow, share in self.routing.mirror.items():
-                    if shadow != name and shadow in self.routing.live and random.uniform(0, 100) < share:
-                        asyncio.ensure_future(self.forward(shadow, body, content_type))
-            status, headers, content = await self.forward(name, body, content_type)
-            headers["azureml-model-deployment"] = name
-            return Response(content, status, headers=headers)
+                if name is None and self.refresh is not None:
+                    # The routing is published every pass (0.3 s); a request that finds no route may follow
+                    # the traffic update that gives it one, already answered as Succeeded: read it now.
+                    await asyncio.to_thread(self.refresh)
+                    name = self.pick(wanted)
+                if name is None:
+                    return await _answer(send, 404, {"message": (
+                        f"Deployment '{wanted}' does not exist or is not ready in endpoint '{self.endpoint}'."
+                        if wanted else "No valid deployments to route to. Please check that the endpoint has at"
+                        " least one deployment with positive weight values or use a deployment specific header"
+                        " to route.")})
+                body = await _body(receive)
+                content_type = headers.get(b"content-type", b"application/json").decode("latin-1")
+                if not wanted:
+                    for shadow, share in self.routing.mirror.items():
+                        if shadow != name and shadow in self.routing.live and random.uniform(0, 100) < share:
+                            asyncio.ensure_future(self.forward(shadow, body, content_type))
+                status, kind, content = await self.forward(name, body, content_type)
+                return await _send(send, status, kind.encode("latin-1"), content,
+                                   [(b"azureml-model-deployment", name.encode())])
+            if method == "GET" and path == "/":
+                return await _send(send, 200, b"text/plain; charset=utf-8", b"Healthy")
+            if method == "GET" and path == "/swagger.json":
+                return await _answer(send, 200, {"swagger": "2.0", "info": {"title": self.endpoint, "version": "1.0"},
+                                                 "paths": {"/score": {"post": {"responses": {"200": {"description": "OK"}}}}}})
+            return await _answer(send, 404 if method in ("GET", "POST") else 405, {"message": "Not Found"})
 
-        async def health(request):
-            return Response("Healthy", media_type="text/plain")
+        return app
 
-        async def swagger(request):
-            return JSONResponse({"swagger": "2.0", "info": {"title": self.endpoint, "version": "1.0"},
-                                 "paths": {"/score": {"post": {"responses": {"200": {"description": "OK"}}}}}})
 
-        return Starlette(routes=[Route("/score", score, methods=["POST"]), Route("/", health, methods=["GET"]),
-                                 Route("/swagger.json", swagger, methods=["GET"])])
+async def _body(receive) -> bytes:
+    message = await receive()
+    body = message.get("body", b"")
+    while message.get("more_body"):
+        message = await receive()
+        body += message.get("body", b"")
+    return body
+
+
+async def _answer(send, status: int, document: dict, extra: list | None = None) -> None:
+    await _send(send, status, b"application/json", json.dumps(document).encode(), extra)
+
+
+async def _send(send, status: int, content_type: bytes, content: bytes, extra: list | None = None) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", content_type), (b"content-length", str(len(content)).encode()),
+                            *(extra or ())]})
+    await send({"type": "http.response.body", "body": content})
 
 
 def main(argv: list[str]) -> None:
@@ -190,7 +194,8 @@ def main(argv: list[str]) -> None:
     router = Router(home, workspace, endpoint)
     supervisor = Supervisor(home, workspace, endpoint, router)
     router.refresh = supervisor.publish_now
-    served = Served(router.app(), name="ml-endpoint-router", port=port)
+    # httptools and uvloop where installed: several times the requests/s of h11 and asyncio (benchmarks/endpoints.py)
+    served = Served(router.app(), name="ml-endpoint-router", port=port, http="auto", loop="auto")
     served.start()
     (router.root / "router.json").write_text(json.dumps({"pid": os.getpid(), "port": port}))
     stop = threading.Event()

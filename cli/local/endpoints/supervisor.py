@@ -16,16 +16,15 @@ import secrets
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cli.local.endpoints import serving_site
 from cli.local.endpoints.router import Routing
 from cli.rest.common import duration_seconds
-
-SERVED_PACKAGES = ("starlette", "uvicorn", "anyio", "h11", "click", "sniffio", "idna", "typing_extensions.py")
-
 
 @dataclass
 class Worker:
@@ -33,8 +32,10 @@ class Worker:
     port: int
     token: str
     log: Path
+    unix: str = ""  # the name of its abstract Unix socket, the router's way in (Linux), else ""
     inflight: int = 0
     failures: int = 0
+    next_probe: float = 0.0  # time.monotonic() of its next liveness probe (0: not yet scheduled)
     idle: list = field(default_factory=list)  # kept-alive connections of the router to this worker
 
 
@@ -55,23 +56,6 @@ def _free_port() -> int:
 def generation_key(body: dict) -> str:
     props = {k: v for k, v in (body.get("properties") or {}).items() if k not in ("provisioningState", "properties")}
     return hashlib.sha256(json.dumps([props, body.get("sku")], sort_keys=True).encode()).hexdigest()[:16]
-
-
-def serving_site(home: Path) -> Path:
-    """A folder holding only the HTTP toolkit's packages (links into ml's own site-packages)."""
-    import starlette
-
-    site = Path(starlette.__file__).resolve().parents[1]
-    target = Path(home) / "cache" / "serving-site"
-    target.mkdir(parents=True, exist_ok=True)
-    for name in SERVED_PACKAGES:
-        link, source = target / name, site / name
-        if source.exists() and not link.exists():
-            try:
-                link.symlink_to(source)
-            except FileExistsError:
-                pass
-    return target
 
 
 class Supervisor:
@@ -159,25 +143,28 @@ class Supervisor:
 
         props = body.get("properties") or {}
         self._log(name, f"building generation {key}")
-        python_env = environment.prepare(self.service, props.get("environmentId"), self.home,
-                                         progress=lambda line: self._log(name, line))
-        for notice in python_env.notices:
-            self._log(name, notice)
         resolver = DataResolver(self.service)
         folder = self.router.root / name / key
         folder.mkdir(parents=True, exist_ok=True)
-        env = python_env.apply(job_env.filtered(os.environ))
-        model_id = props.get("model")
+        model_id, models = props.get("model"), folder / "azureml-models"
         if model_id:
             record = self.service.store.get(model_id)
             if record is None:
                 raise RuntimeError(f"model {model_id.rsplit('/models/', 1)[-1]} does not exist in this workspace")
             source = resolver.local_path(record.body["properties"]["modelUri"])
-            models = folder / "azureml-models"
             models.mkdir(exist_ok=True)
             _place_model(source, models / source.name)
-            env["AZUREML_MODEL_DIR"] = str(models)
         code = props.get("codeConfiguration") or {}
+        say = lambda line: self._log(name, line)  # noqa: E731
+        if model_id and not code.get("codeId") and not props.get("environmentId"):
+            python_env = _mlflow_environment(self.home, models, say)  # a no-code MLflow deployment
+        else:
+            python_env = environment.prepare(self.service, props.get("environmentId"), self.home, progress=say)
+        for notice in python_env.notices:
+            self._log(name, notice)
+        env = python_env.apply(job_env.filtered(os.environ))
+        if model_id:
+            env["AZUREML_MODEL_DIR"] = str(models)
         cwd = folder
         if code.get("codeId"):
             record = self.service.store.get(code["codeId"])
@@ -190,7 +177,8 @@ class Supervisor:
         settings = props.get("requestSettings") or {}
         timeout_ms = _millis(settings.get("requestTimeout"), 5000)
         package_root = str(Path(__file__).resolve().parents[3])
-        env.update({"PYTHONPATH": package_root, "ML_SERVING_SITE": str(serving_site(self.home)),
+        site = serving_site.folders(self.home, python_env.bin_dir / "python", lambda line: self._log(name, line))
+        env.update({"PYTHONPATH": package_root, "ML_SERVING_SITE": site,
                     "ML_MAX_CONCURRENT": str(settings.get("maxConcurrentRequestsPerInstance") or 1),
                     "ML_REQUEST_TIMEOUT_MS": str(timeout_ms), "AZUREML_ENTRY_SCRIPT": env.get("ML_SCORING_SCRIPT", ""),
                     "PYTHONUNBUFFERED": "1"})
@@ -201,13 +189,18 @@ class Supervisor:
 
         def launch(index: int) -> Worker:
             port, token = _free_port(), secrets.token_urlsafe(24)
+            # the router talks to its workers over Unix sockets where there are abstract ones (no file to
+            # clean up): a quarter less CPU per request than loopback TCP (benchmarks/endpoints.py); the
+            # TCP port stays for probes and for measuring a worker alone. Both demand the token.
+            unix = f"ml-worker-{secrets.token_hex(8)}" if sys.platform == "linux" else ""
             log = folder / f"worker-{index}.log"
             with open(log, "ab") as handle:
                 process = subprocess.Popen([python, "-m", "cli.local.endpoints.worker"], cwd=str(cwd),
-                                           env={**env, "ML_WORKER_PORT": str(port), "ML_WORKER_TOKEN": token},
+                                           env={**env, "ML_WORKER_PORT": str(port), "ML_WORKER_TOKEN": token,
+                                                "ML_WORKER_UNIX": unix},
                                            stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT,
                                            start_new_session=True)
-            return Worker(process, port, token, log)
+            return Worker(process, port, token, log, unix)
 
         generation.launch = launch
         workers = [launch(i) for i in range(count)]
@@ -266,10 +259,18 @@ class Supervisor:
                 self._count_restart(name)
 
     def _liveness_failed(self, worker: Worker, probe: dict) -> bool:
+        """The liveness probe as Azure's: GET /live after initial_delay, every period; failure_threshold
+        failures in a row (no answer within timeout, or not 200) fail it."""
         if not probe:
             return False
         import httpx
 
+        now = time.monotonic()
+        if not worker.next_probe:
+            worker.next_probe = now + (duration_seconds(probe.get("initialDelay")) or 0)
+        if now < worker.next_probe:
+            return False
+        worker.next_probe = now + max(duration_seconds(probe.get("period")) or 10, 0.1)
         try:
             ok = httpx.get(f"http://127.0.0.1:{worker.port}/live",
                            timeout=duration_seconds(probe.get("timeout")) or 2).status_code == 200
@@ -331,6 +332,21 @@ class Supervisor:
             self.live.clear()
         for generation in generations:
             self._stop(generation.workers)
+
+
+def _mlflow_environment(home: Path, models: Path, say):
+    """The venv of a no-code MLflow deployment, from the model's own requirements."""
+    from cli.local.endpoints import mlflow_environment, mlflow_scorer
+    from cli.local.environments import builder
+    from cli.local.runner.environment import PythonEnvironment
+
+    root = Path(mlflow_scorer.model_root(str(models)))
+    wanted = mlflow_environment.definition(root)
+    built = builder.ensure(wanted, builder.environments_root(home), say)
+    notices = wanted.notices + built.notices
+    notices.append(f"{'built' if built.built_now else 'reusing'} environment {wanted.label}"
+                   f" (Python {built.python}): {built.venv}")
+    return PythonEnvironment(built.venv / "bin", notices, built.venv, built.build_log)
 
 
 def _place_model(source: Path, target: Path) -> None:

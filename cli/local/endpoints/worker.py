@@ -1,10 +1,11 @@
 """One scoring worker of an online deployment: the scoring script's init() once, then run(raw_data) per request.
 
 Runs in the deployment environment's own venv (`<venv>/bin/python -m cli.local.endpoints.worker`), in the
-code folder, with AZUREML_MODEL_DIR set, as Azure's inference server runs a scoring script. starlette and
-uvicorn (the project's HTTP toolkit) are reached through ML_SERVING_SITE, a folder holding only them and
-their pure-Python dependencies, placed after the venv's own packages. Binds 127.0.0.1 and answers only the
-router (bearer ML_WORKER_TOKEN). Limits, as Azure's request_settings: more than
+code folder, with AZUREML_MODEL_DIR set, as Azure's inference server runs a scoring script (or an MLflow
+model without one: cli.local.endpoints.mlflow_scorer). uvicorn (the project's HTTP toolkit), with httptools
+and uvloop, is reached through ML_SERVING_SITE, placed after the venv's own packages
+(cli.local.endpoints.serving_site). Listens on 127.0.0.1 (probes) and, on Linux, an abstract Unix socket
+(the router's way in); answers only bearer ML_WORKER_TOKEN. Limits, as Azure's request_settings: more than
 max_concurrent_requests_per_instance requests at once -> 429; an answer slower than request_timeout_ms -> 408.
 """
 
@@ -28,82 +29,110 @@ def _load_script(path: str):
     return module
 
 
-def _mlflow_scorer(model_dir: str):
-    """An MLflow model without a scoring script: pyfunc predict over Azure's input shapes."""
-    import mlflow.pyfunc
-    import pandas as pd
-
-    root = model_dir
-    entries = [e for e in os.listdir(model_dir) if os.path.isfile(os.path.join(model_dir, e, "MLmodel"))]
-    if not os.path.isfile(os.path.join(model_dir, "MLmodel")) and len(entries) == 1:
-        root = os.path.join(model_dir, entries[0])
-    model = mlflow.pyfunc.load_model(root)
-
-    def run(raw: str):
-        data = json.loads(raw)
-        payload = data.get("input_data", data) if isinstance(data, dict) else data
-        if isinstance(payload, dict) and "columns" in payload:
-            frame = pd.DataFrame(payload["data"], columns=payload["columns"], index=payload.get("index"))
-        elif isinstance(payload, dict) and "dataframe_split" in payload:
-            split = payload["dataframe_split"]
-            frame = pd.DataFrame(split["data"], columns=split.get("columns"))
-        elif isinstance(payload, dict) and "dataframe_records" in payload:
-            frame = pd.DataFrame(payload["dataframe_records"])
-        else:
-            frame = pd.DataFrame(payload)
-        result = model.predict(frame)
-        return result.tolist() if hasattr(result, "tolist") else result
-
-    return run
-
-
 def build_app(run, token: str, max_concurrent: int, timeout_s: float):
-    from starlette.applications import Starlette
-    from starlette.concurrency import run_in_threadpool
-    from starlette.responses import JSONResponse, Response
-    from starlette.routing import Route
+    """The scoring path as a bare ASGI app: uvicorn hands it the request, nothing else runs per request
+    (a Starlette Request, router and Response cost as much as a trivial script's whole answer here).
+    run() goes to a thread pool, so a slow script never stalls the loop and the 408 and 429 answers come
+    on time, unless it has proven cheap (cli.local.endpoints.placement); the pool has room beyond
+    max_concurrent for runs still going after their 408 (Python cannot stop them)."""
+    from concurrent.futures import ThreadPoolExecutor
 
+    from cli.local.endpoints.placement import Placement
+
+    pool = ThreadPoolExecutor(max_workers=max(1, max_concurrent) + 16, thread_name_prefix="score")
+    placement = Placement(timeout_s)
+    expected = b"Bearer " + token.encode()
     busy = 0
 
-    def authorised(request) -> bool:
-        given = request.headers.get("authorization", "").partition(" ")[2].encode()
-        return hmac.compare_digest(given, token.encode())
-
-    async def score(request):
-        nonlocal busy
-        if not authorised(request):
-            return JSONResponse({"message": "unauthorised"}, 401)
-        if busy >= max_concurrent:
-            return JSONResponse({"message": f"Too many requests: more than {max_concurrent} at once"}, 429)
-        busy += 1
+    def timed(raw: str):
+        """(result, error, (seconds, CPU seconds of this thread)) of one run()."""
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
-            raw = (await request.body()).decode("utf-8", "replace")
+            result, error = run(raw), None
+        except Exception as exc:
+            result, error = None, exc
+        return result, error, (time.perf_counter() - started, time.thread_time() - cpu)
+
+    async def score(raw: str):
+        """(status, result): 200 or 408; the script's exception is raised."""
+        if placement.inline:
+            result, error, (seconds, cpu) = timed(raw)
+        else:
             try:
-                result = await asyncio.wait_for(run_in_threadpool(run, raw), timeout_s)
+                result, error, (seconds, cpu) = await asyncio.wait_for(
+                    asyncio.get_running_loop().run_in_executor(pool, timed, raw), timeout_s)
             except asyncio.TimeoutError:
-                return JSONResponse({"message": f"Request timed out after {int(timeout_s * 1000)} ms"}, 408)
+                placement.observe(float("inf"))
+                return 408, None
+        was_inline = placement.inline
+        placement.observe(seconds, cpu)
+        if placement.inline != was_inline:  # rare: worth a line in the worker's log
+            print(f"run() is cheap ({placement.needed} calls under {placement.cheap_s * 1000:g} ms): called inline from now"
+                  if placement.inline else f"run() took {seconds * 1000:.1f} ms: back to the thread pool", flush=True)
+        if error is not None:
+            raise error
+        if seconds > timeout_s:  # an inline run() that was cheap until now, not this once
+            return 408, None
+        return 200, result
+
+    async def app(scope, receive, send):
+        nonlocal busy
+        if scope["type"] != "http":
+            return
+        method, path = scope["method"], scope["path"]
+        if path == "/score" and method == "POST":
+            given = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+            if not hmac.compare_digest(given, expected):
+                return await _answer(send, 401, {"message": "unauthorised"})
+            if busy >= max_concurrent:
+                return await _answer(send, 429, {"message": f"Too many requests: more than {max_concurrent} at once"})
+            busy += 1
+            try:
+                status, result = await score((await _body(receive)).decode("utf-8", "replace"))
             except Exception as exc:  # the script's failure is the caller's 500, and the log's traceback
+                if getattr(exc, "http_status", 500) == 400:  # the caller's input (an MLflow model's checks)
+                    return await _answer(send, 400, {"message": str(exc)})
                 traceback.print_exc()
-                return JSONResponse({"message": f"An unexpected error occurred in scoring script: {exc}"}, 500)
-        finally:
-            busy -= 1
-        if isinstance(result, (bytes, bytearray)):
-            return Response(bytes(result), media_type="application/octet-stream")
-        if isinstance(result, Response):
-            return result
-        return Response(json.dumps(result, default=str), media_type="application/json")
+                return await _answer(send, 500, {"message": f"An unexpected error occurred in scoring script: {exc}"})
+            finally:
+                busy -= 1
+            if status == 408:
+                return await _answer(send, 408, {"message": f"Request timed out after {int(timeout_s * 1000)} ms"})
+            if isinstance(result, (bytes, bytearray)):
+                return await _send(send, 200, b"application/octet-stream", bytes(result))
+            if hasattr(result, "body") and hasattr(result, "status_code"):  # a Response the script built
+                return await result(scope, receive, send)
+            return await _answer(send, 200, result)
+        if method == "GET" and path in ("/", "/ready", "/live"):
+            return await _send(send, 200, b"text/plain; charset=utf-8", b"Healthy")
+        return await _answer(send, 404 if method in ("GET", "POST") else 405, {"message": "Not Found"})
 
-    async def ready(request):
-        return Response("Healthy", media_type="text/plain")
+    return app
 
-    return Starlette(routes=[Route("/score", score, methods=["POST"]), Route("/", ready, methods=["GET"]),
-                             Route("/ready", ready, methods=["GET"]), Route("/live", ready, methods=["GET"])])
+
+async def _body(receive) -> bytes:
+    message = await receive()
+    body = message.get("body", b"")
+    while message.get("more_body"):
+        message = await receive()
+        body += message.get("body", b"")
+    return body
+
+
+async def _answer(send, status: int, document) -> None:
+    await _send(send, status, b"application/json", json.dumps(document, default=str).encode())
+
+
+async def _send(send, status: int, content_type: bytes, content: bytes) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", content_type), (b"content-length", str(len(content)).encode())]})
+    await send({"type": "http.response.body", "body": content})
 
 
 def main() -> None:
     site = os.environ.get("ML_SERVING_SITE")
-    if site:
-        sys.path.append(site)
+    if site:  # after the environment's own packages (cli.local.endpoints.serving_site)
+        sys.path.extend(site.split(os.pathsep))
     sys.path.insert(0, os.getcwd())
     script = os.environ.get("ML_SCORING_SCRIPT")
     started = time.monotonic()
@@ -113,19 +142,36 @@ def main() -> None:
             module.init()
         run = module.run
     else:
-        run = _mlflow_scorer(os.environ["AZUREML_MODEL_DIR"])
-    print(f"worker ready in {time.monotonic() - started:.2f}s (pid {os.getpid()})", flush=True)
+        from cli.local.endpoints import mlflow_scorer
+
+        run = mlflow_scorer.scorer(os.environ["AZUREML_MODEL_DIR"])
     import socket
 
     import uvicorn
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", int(os.environ["ML_WORKER_PORT"])))
+    sockets = [sock]
+    if os.environ.get("ML_WORKER_UNIX"):  # the router's way in: an abstract Unix socket (Linux)
+        unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        unix.bind("\0" + os.environ["ML_WORKER_UNIX"])
+        sockets.append(unix)
     app = build_app(run, os.environ["ML_WORKER_TOKEN"], int(os.environ.get("ML_MAX_CONCURRENT", "1")),
                     float(os.environ.get("ML_REQUEST_TIMEOUT_MS", "5000")) / 1000)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=300,
                             server_header=False, date_header=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    fast = [name for name in ("httptools", "uvloop") if _importable(name)]
+    print(f"worker ready in {time.monotonic() - started:.2f}s (pid {os.getpid()}; {', '.join(fast) or 'h11, asyncio'})",
+          flush=True)
+    uvicorn.Server(config).run(sockets=sockets)
+
+
+def _importable(name: str) -> bool:
+    try:
+        __import__(name)
+    except ImportError:
+        return False
+    return True
 
 
 if __name__ == "__main__":

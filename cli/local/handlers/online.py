@@ -58,6 +58,7 @@ def put_endpoint(call: Call):
         record = store.upsert(conn, eid, EP_KIND, call.service.workspace_id, name, resource)
         headers = {} if old else accepted(call, conn, eid, async_header=True, location=False)
     root = _folder(call)
+    endpoints.mark_routing_changed(root)
     if not endpoints.read_keys(root):
         endpoints.write_keys(root, {"primaryKey": endpoints.new_key(), "secondaryKey": endpoints.new_key(),
                                     "tokenSecret": endpoints.new_key()})
@@ -208,18 +209,25 @@ def delete_deployment(call: Call):
 
 
 def get_logs(call: Call):
+    """A deployment's logs. containerType as on Azure, mapped to what runs locally: InferenceServer, the
+    live generation's scoring workers (each after a `==> worker-N.log <==` line); StorageInitializer, the
+    deployment's own log (environment, model and code placement, generations going live, restarts);
+    none, both, the deployment's log first."""
     record = _deployment(call)
     body = call.json(required=False) or {}
-    tail = body.get("tail")
+    tail, container = body.get("tail"), body.get("containerType")
     if tail is not None and (not isinstance(tail, int) or tail < 1):
         raise ApiError(400, "BadArgument", "tail must be a positive integer.", target="tail")
+    if container not in (None, "InferenceServer", "StorageInitializer"):
+        raise ApiError(400, "BadArgument", f"containerType '{container}' is not one of InferenceServer,"
+                       " StorageInitializer.", target="containerType")
     folder = _folder(call) / record.name
     parts = []
-    if (folder / "deployment.log").is_file():
+    if container != "InferenceServer" and (folder / "deployment.log").is_file():
         parts.append((folder / "deployment.log").read_text(errors="replace"))
     generations = sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime) \
         if folder.is_dir() else []
-    if generations:
+    if generations and container != "StorageInitializer":
         for log in sorted(generations[-1].glob("worker-*.log")):
             parts.append(f"==> {log.name} <==\n" + log.read_text(errors="replace"))
     lines = "".join(part if part.endswith("\n") else part + "\n" for part in parts).splitlines()
