@@ -69,3 +69,98 @@ def test_hello_batch_runs_as_a_pipeline_job_through_the_example_commands(tmp_pat
     # the component has no inputs: a named one is refused by the workspace, naming what it has
     refused = ml("batch-endpoint", "invoke", "-n", "hello-batch", "--set", "inputs.x=1", cwd=folder, ok=False)
     assert refused.returncode != 0 and "has no input x" in refused.stderr
+
+
+PREPARE = '''import argparse, os, pickle
+import pandas as pd
+
+parser = argparse.ArgumentParser()
+for name in ("--data_path", "--transformations_path", "--categorical_encoding", "--prepared_data_path",
+             "--transformations_output_path"):
+    parser.add_argument(name)
+args = parser.parse_args()
+frame = pd.concat([pd.read_csv(os.path.join(args.data_path, f)) for f in sorted(os.listdir(args.data_path))])
+with open(os.path.join(args.transformations_path, "column_transformer.pkl"), "rb") as f:
+    means = pickle.load(f)
+for column, mean in means.items():
+    frame[column] = frame[column] - mean
+os.makedirs(args.prepared_data_path, exist_ok=True)
+frame.to_csv(os.path.join(args.prepared_data_path, "prepared.csv"), index=False)
+os.makedirs(args.transformations_output_path, exist_ok=True)
+with open(os.path.join(args.transformations_output_path, "column_transformer.pkl"), "wb") as f:
+    pickle.dump(means, f)
+print("prepared", len(frame), "rows with", args.categorical_encoding)
+'''
+SCORE = '''import argparse, os, pickle
+import pandas as pd
+
+parser = argparse.ArgumentParser()
+for name in ("--model_path", "--data_path", "--score_mode", "--scores_path"):
+    parser.add_argument(name)
+args = parser.parse_args()
+with open(os.path.join(args.model_path, "model.pkl"), "rb") as f:
+    rule = pickle.load(f)
+frame = pd.read_csv(os.path.join(args.data_path, "prepared.csv"))
+frame["prediction"] = (frame[rule["feature"]] > rule["threshold"]).astype(int)
+os.makedirs(args.scores_path, exist_ok=True)
+columns = list(frame.columns) if args.score_mode == "append" else ["prediction"]
+frame[columns].to_csv(os.path.join(args.scores_path, "scores.csv"), index=False)
+print("scored", len(frame), "rows in mode", args.score_mode)
+'''
+# the example's environment pins Python 3.8 and xgboost 1.3.3 (hours of building, and the scripts here need
+# only pandas): the copy's conda file is replaced by a small one; the environment YAML is the example's
+SMALL_CONDA = "channels:\n- conda-forge\ndependencies:\n- python=3.10\n- pip\n- pip:\n  - pandas\nname: heart-env\n"
+
+
+def test_batch_scoring_with_preprocessing_binds_the_inputs_file_by_name(tmp_path):
+    import pickle
+
+    folder = example(tmp_path, "batch-scoring-with-preprocessing")
+    for path in folder.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    (folder / "environment" / "conda.yml").write_text(SMALL_CONDA)
+    (folder / "components" / "prepare" / "src" / "prepare.py").write_text(PREPARE)
+    (folder / "components" / "score" / "src" / "score.py").write_text(SCORE)
+    (folder / "data" / "unlabeled" / "heart.csv").write_text("age,chol\n60,200\n40,300\n55,250\n")
+    (folder / "transformations" / "column_transformer.pkl").write_bytes(pickle.dumps({"age": 50}))
+    (folder / "model" / "model.pkl").write_bytes(pickle.dumps({"feature": "age", "threshold": 0}))
+
+    # the example's deploy-and-run.sh, command by command
+    ml("batch-endpoint", "create", "-n", "uci-classifier-batch", "-f", "endpoint.yml", "-o", "none", cwd=folder)
+    ml("environment", "create", "-f", "environment/xgboost-sklearn-py38.yml", "-o", "none", cwd=folder)
+    ml("model", "create", "--name", "heart-classifier", "--type", "mlflow_model", "--path", "model", "-o", "none",
+       cwd=folder)
+    ml("model", "create", "--name", "heart-classifier-transforms", "--type", "custom_model", "--path",
+       "transformations", "-o", "none", cwd=folder)
+    ml("component", "create", "-f", "components/prepare/prepare.yml", "-o", "none", cwd=folder)
+    ml("compute", "create", "-n", "batch-cluster", "--type", "amlcompute", "-o", "none", cwd=folder)
+    deployed = json.loads(ml("batch-deployment", "create", "--endpoint", "uci-classifier-batch", "-f",
+                             "deployment.yml", "--set-default", cwd=folder).stdout)
+    assert deployed["component"].startswith("azureml:azureml_anonymous:")  # pipeline.yml, created as the SDK does
+    assert deployed["settings"] == {"continue_on_step_failure": "False", "default_compute": "batch-cluster"}
+
+    job = ml("batch-endpoint", "invoke", "-n", "uci-classifier-batch", "--f", "inputs.yml", "--query", "name",
+             "-o", "tsv", cwd=folder).stdout.strip()
+    streamed = ml("job", "stream", "-n", job, cwd=folder, timeout=600)
+    assert "prepared 3 rows with ordinal" in streamed.stdout and "scored 3 rows in mode append" in streamed.stdout
+    shown = json.loads(ml("job", "show", "-n", job, cwd=folder).stdout)
+    assert shown["status"] == "Completed" and sorted(shown["jobs"]) == ["preprocess_job", "score_job"]
+    assert shown["inputs"]["score_mode"] == "append"  # inputs.yml's literal, bound by name
+    assert shown["inputs"]["input_data"]["path"].endswith("/unlabeled/")  # data/unlabeled beside inputs.yml, uploaded
+    children = ml("job", "list", "--parent-job-name", job, "--query", "[].display_name", "-o", "tsv", cwd=folder)
+    assert sorted(children.stdout.split()) == ["preprocess_job", "score_job"]
+    ml("job", "download", "-n", job, "--output-name", "scores", "--download-path", "out", cwd=folder)
+    assert (folder / "out/named-outputs/scores/scores.csv").read_text().splitlines() == [
+        "age,chol,prediction", "10,200,1", "-10,300,0", "5,250,1"]
+
+    # --set overrides a named input, from another folder (paths relative to the inputs file)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    job = ml("batch-endpoint", "invoke", "-n", "uci-classifier-batch", "-f", str(folder / "inputs.yml"),
+             "--set", "inputs.score_mode.default=labels", "--query", "name", "-o", "tsv", cwd=elsewhere).stdout.strip()
+    assert "scored 3 rows in mode labels" in ml("job", "stream", "-n", job, cwd=elsewhere, timeout=600).stdout
+    assert ml("batch-endpoint", "list-jobs", "-n", "uci-classifier-batch", "--query", "length(@)", "-o", "tsv",
+              cwd=folder).stdout.strip() == "2"
+
+    missing = ml("batch-endpoint", "invoke", "-n", "uci-classifier-batch", cwd=folder, ok=False)
+    assert missing.returncode != 0 and "input 'input_data' is required" in missing.stderr
