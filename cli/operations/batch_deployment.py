@@ -57,7 +57,9 @@ def _component_file(client, spec: dict, base: Optional[Path], warn) -> None:
         raise UsageError(f"component: {written}: no such file")
     from cli.operations.environment_files import inline_file_environments
 
-    loaded = specs.load("component", path, warn=warn or (lambda line: None))
+    # it is created as azureml_anonymous, so the file's own name is not one the workspace keeps (nor checks:
+    # the public examples name theirs uci-heart-train-pipeline, which a named component could not be)
+    loaded = specs.load("component", path, [f"name={component.ANONYMOUS_NAME}"], warn=warn or (lambda line: None))
     inline_file_environments(loaded)
     made = component.create_version(client, loaded, anonymous=True)  # the SDK's: azureml_anonymous
     spec["component"] = "azureml:" + made["id"]

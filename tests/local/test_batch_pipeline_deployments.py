@@ -80,8 +80,10 @@ for name in ("--data_path", "--transformations_path", "--categorical_encoding", 
     parser.add_argument(name)
 args = parser.parse_args()
 frame = pd.concat([pd.read_csv(os.path.join(args.data_path, f)) for f in sorted(os.listdir(args.data_path))])
-with open(os.path.join(args.transformations_path, "column_transformer.pkl"), "rb") as f:
-    means = pickle.load(f)
+means = {}  # learnt when none are given (the training pipeline): nothing to shift, the rule reads raw ages
+if args.transformations_path:
+    with open(os.path.join(args.transformations_path, "column_transformer.pkl"), "rb") as f:
+        means = pickle.load(f)
 for column, mean in means.items():
     frame[column] = frame[column] - mean
 os.makedirs(args.prepared_data_path, exist_ok=True)
@@ -164,3 +166,71 @@ def test_batch_scoring_with_preprocessing_binds_the_inputs_file_by_name(tmp_path
 
     missing = ml("batch-endpoint", "invoke", "-n", "uci-classifier-batch", cwd=folder, ok=False)
     assert missing.returncode != 0 and "input 'input_data' is required" in missing.stderr
+
+
+TRAIN = '''import argparse, json, os, pickle
+import pandas as pd
+
+parser = argparse.ArgumentParser()
+for name in ("--data_path", "--target_column", "--eval_size", "--register_best_model", "--registered_model_name",
+             "--model", "--evaluation_results"):
+    parser.add_argument(name)
+args = parser.parse_args()
+frame = pd.read_csv(os.path.join(args.data_path, "prepared.csv"))
+split = int(len(frame) * (1 - float(args.eval_size)))
+train, evaluation = frame.iloc[:split], frame.iloc[split:]
+# the age threshold that best separates the training rows' target
+best = max(sorted(train["age"]), key=lambda t: ((train["age"] > t).astype(int) == train[args.target_column]).mean())
+accuracy = float(((evaluation["age"] > best).astype(int) == evaluation[args.target_column]).mean())
+os.makedirs(args.model, exist_ok=True)
+with open(os.path.join(args.model, "model.pkl"), "wb") as f:
+    pickle.dump({"feature": "age", "threshold": int(best)}, f)
+os.makedirs(args.evaluation_results, exist_ok=True)
+with open(os.path.join(args.evaluation_results, "evaluation.json"), "w") as f:
+    json.dump({"threshold": int(best), "accuracy": accuracy, "register": args.register_best_model}, f)
+print("trained threshold", best, "register", args.register_best_model)
+'''
+
+
+def test_training_with_components_two_deployments_train_by_name(tmp_path):
+    import pickle
+
+    folder = example(tmp_path, "training-with-components")
+    for path in folder.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    (folder / "environment" / "conda.yml").write_text(SMALL_CONDA)
+    (folder / "components" / "prepare" / "src" / "prepare.py").write_text(PREPARE)
+    (folder / "components" / "train_xgb" / "src" / "train_xgb.py").write_text(TRAIN)
+    rows = ["age,chol,target"] + [f"{age},{200 + age},{int(age > 55)}" for age in range(30, 80, 3)]
+    (folder / "data" / "train" / "heart.csv").write_text("\n".join(rows) + "\n")
+
+    ml("batch-endpoint", "create", "-f", "endpoint.yml", "-o", "none", cwd=folder)
+    ml("data", "create", "--name", "heart-classifier-train", "--type", "uri_folder", "--path", "data/train",
+       "-o", "none", cwd=folder)
+    ml("environment", "create", "-f", "environment/xgboost-sklearn-py38.yml", "-o", "none", cwd=folder)
+    ml("compute", "create", "-n", "batch-cluster", "--type", "amlcompute", "-o", "none", cwd=folder)
+    # pipeline.yml is named uci-heart-train-pipeline (hyphens): created anonymously, as the SDK does, so it may be
+    ml("batch-deployment", "create", "--endpoint", "uci-classifier-train", "-f", "deployment-ordinal/deployment.yml",
+       "--set-default", "-o", "none", cwd=folder)
+    ml("batch-deployment", "create", "--endpoint", "uci-classifier-train", "-f", "deployment-onehot/deployment.yml",
+       "-o", "none", cwd=folder)
+
+    ordinal = ml("batch-endpoint", "invoke", "-n", "uci-classifier-train", "--f", "inputs.yml", "--query", "name",
+                 "-o", "tsv", cwd=folder).stdout.strip()
+    onehot = ml("batch-endpoint", "invoke", "-n", "uci-classifier-train", "-d", "uci-classifier-train-onehot",
+                "--f", "inputs.yml", "--query", "name", "-o", "tsv", cwd=folder).stdout.strip()
+    assert "prepared 17 rows with ordinal" in ml("job", "stream", "-n", ordinal, cwd=folder, timeout=600).stdout
+    assert "prepared 17 rows with onehot" in ml("job", "stream", "-n", onehot, cwd=folder, timeout=600).stdout
+    for job, register in ((ordinal, "False"), (onehot, "True")):  # the onehot pipeline leaves the default (true)
+        shown = json.loads(ml("job", "show", "-n", job, cwd=folder).stdout)
+        assert shown["status"] == "Completed"
+        assert shown["inputs"]["input_data"]["path"].endswith("/data/heart-classifier-train/versions/1")
+        ml("job", "download", "-n", job, "--all", "--download-path", f"out-{job}", cwd=folder)
+        outputs = folder / f"out-{job}" / "named-outputs"
+        evaluation = json.loads((outputs / "evaluation_results" / "evaluation.json").read_text())
+        assert evaluation["register"] == register and 52 <= evaluation["threshold"] < 55
+        assert pickle.loads((outputs / "model" / "model.pkl").read_bytes())["threshold"] == evaluation["threshold"]
+        assert (outputs / "prepare_transformations" / "column_transformer.pkl").is_file()
+    listed = ml("batch-endpoint", "list-jobs", "-n", "uci-classifier-train", "--query", "[].name", "-o", "tsv",
+                cwd=folder).stdout.split()
+    assert sorted(listed) == sorted([ordinal, onehot])
