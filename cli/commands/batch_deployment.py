@@ -24,7 +24,8 @@ def _write(application, client, file, name, endpoint_name, set_, no_wait, set_de
 
     spec = specs.from_file_and_flags("batch-deployment", file, set_ or (),
                                      {"name": name, "endpoint_name": endpoint_name}, warn=application.warn_line)
-    result = batch_deployment.create(client, spec, wait=not no_wait, set_default=set_default)
+    result = batch_deployment.create(client, spec, wait=not no_wait, set_default=set_default,
+                                     base=file.resolve().parent if file else None, warn=application.warn_line)
     if result is not None:
         application.emit(result)
 

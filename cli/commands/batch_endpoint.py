@@ -71,7 +71,7 @@ def delete(client, name: str = NameOption, yes: bool = Yes, no_wait: bool = NoWa
     batch_endpoint.delete(client, name, wait=not no_wait)
 
 
-@app.command("invoke", help="Start a batch scoring job on --input; prints the job (see ml job show/stream).")
+@app.command("invoke", help="Start a batch job: scoring on --input, or a pipeline component deployment's pipeline (inputs by --file/--set); prints the job (see ml job show/stream).")
 @on_workspace
 def invoke(application, client, name: str = NameOption,
            input_: Optional[str] = typer.Option(None, "--input", help="Data to score: a local file or folder, azureml:<data>:<version>, or a URI.", show_default=False),
@@ -83,14 +83,18 @@ def invoke(application, client, name: str = NameOption,
            output_file_name: Optional[str] = typer.Option(None, "--output-file-name", help="Name of the results file.", show_default=False),
            mini_batch_size: Optional[int] = typer.Option(None, "--mini-batch-size", min=1, help="Files per mini-batch (overrides the deployment's).", show_default=False),
            instance_count: Optional[int] = typer.Option(None, "--instance-count", min=1, help="Instances (overrides the deployment's).", show_default=False),
-           settings: Optional[List[str]] = typer.Option(None, "--set", help="Job settings as az ml takes them: output_file_name, mini_batch_size, error_threshold, instance_count, retry_settings.max_retries, retry_settings.timeout.", show_default=False)) -> None:
+           settings: Optional[List[str]] = typer.Option(None, "--set", help="Job settings as az ml takes them: output_file_name, mini_batch_size, error_threshold, instance_count, retry_settings.max_retries, retry_settings.timeout; inputs.<name>.path=, inputs.<name>.type=, inputs.<name>=<value>, outputs.<name>.path=.", show_default=False),
+           file: Optional[Path] = typer.Option(None, "--file", "-f", "--f", help="A YAML with the job's `inputs:` and `outputs:` by name (paths relative to it), as for a pipeline component deployment.", show_default=False)) -> None:
     from cli.operations import batch_endpoint
 
+    inputs, outputs = batch_endpoint.io_from_file(file) if file else ({}, {})
+    rest = batch_endpoint.apply_io_settings(settings or [], inputs, outputs)
     application.emit(batch_endpoint.invoke(client, name, deployment=deployment_name, input_path=input_,
                                            input_type=input_type, job_name=job_name, experiment_name=experiment_name,
                                            output_path=output_path, output_file_name=output_file_name,
-                                           settings=batch_endpoint.job_settings(settings or [], mini_batch_size,
-                                                                                instance_count)))
+                                           settings=batch_endpoint.job_settings(rest, mini_batch_size, instance_count),
+                                           inputs=inputs, outputs=outputs,
+                                           base=file.resolve().parent if file else None))
 
 
 @app.command("list-jobs", help="List the jobs a batch endpoint started, newest first.")

@@ -12,6 +12,8 @@ in the deployment's environment, or else in one built from the model's own conda
 builds it for no-code MLflow deployments.
 
 Azure's defaults for a batch deployment's settings apply to what the deployment leaves out.
+
+A pipeline component deployment's invoke starts a pipeline job instead (cli/local/batch_pipeline.py).
 """
 
 from __future__ import annotations
@@ -118,9 +120,14 @@ def start(service, endpoint: dict, deployment: dict, invoke: dict) -> str:
         props["retrySettings"] = {**(props.get("retrySettings") or {}), **invoke["retrySettings"]}
     if (invoke.get("compute") or {}).get("instanceCount"):
         props["resources"] = {**(props.get("resources") or {}), "instanceCount": invoke["compute"]["instanceCount"]}
-    if props.get("deploymentConfiguration"):
-        raise ApiError(400, "UserError", "Pipeline component deployments do not run on the local workspace yet"
-                       " (they run as pipeline jobs once those run locally).")
+    name = invoke.get("jobName") or f"batchjob-{uuid.uuid4()}"
+    extra = {ENDPOINT_KEY: endpoint["name"], DEPLOYMENT_KEY: deployment["name"]}
+    experiment = ((invoke.get("properties") or {}).get("experimentName")) or endpoint["name"]
+    if props.get("deploymentConfiguration"):  # a pipeline component deployment: a pipeline job
+        from cli.local import batch_pipeline
+
+        body = batch_pipeline.job_body(service, deployment, invoke, name=name, experiment=experiment, extra=extra)
+        return _put_job(service, name, body)
     model_input, model_type = _model(service, deployment)
     code = props.get("codeConfiguration") or {}
     environment_id = props.get("environmentId")
@@ -142,14 +149,15 @@ def start(service, endpoint: dict, deployment: dict, invoke: dict) -> str:
             "environment_variables": props.get("environmentVariables") or {},
             "resources": props.get("resources") or {},
             "task": {"entry_script": entry, "append_row_to": "${{outputs.score}}"}}
-    name = invoke.get("jobName") or f"batchjob-{uuid.uuid4()}"
-    extra = {ENDPOINT_KEY: endpoint["name"], DEPLOYMENT_KEY: deployment["name"]}
-    experiment = ((invoke.get("properties") or {}).get("experimentName")) or endpoint["name"]
     body = command_job(node, inputs=inputs, outputs={"score": _output(service, invoke)}, code_id=code_id,
                        environment_id=environment_id, model_input="model" if model_input else None,
                        display_name=name, experiment_name=experiment, extra_properties=extra)
     if props.get("compute"):
         body["computeId"] = props["compute"]
+    return _put_job(service, name, body)
+
+
+def _put_job(service, name: str, body: dict) -> str:
     from cli.local.handlers import jobs
 
     _put(service, jobs.put, service.arm_id("jobs", name), {"id": name}, {"properties": body}, "batch job")
@@ -178,9 +186,12 @@ def batch_job_body(service, name: str) -> dict:
     """The BatchJob resource invoke answers (the SDK's wire shape: status, inputData, outputDataset)."""
     record = service.store.get(service.arm_id("jobs", name))
     props = record.body["properties"]
+    if props.get("jobType") == "Pipeline":  # a pipeline component deployment's: its inputs and outputs by name
+        shown = {"inputData": props.get("inputs") or {}, "outputData": props.get("outputs") or {}}
+    else:
+        shown = {"inputData": {"data": props["inputs"]["data"]},
+                 "outputDataset": {"path": props["outputs"]["score"].get("uri")}}
     return {"id": record.id, "name": name, "type": "Microsoft.MachineLearningServices/workspaces/batchEndpoints/jobs",
-            "properties": {"status": props.get("status", "NotStarted"),
-                           "inputData": {"data": props["inputs"]["data"]},
-                           "outputDataset": {"path": props["outputs"]["score"].get("uri")},
+            "properties": {"status": props.get("status", "NotStarted"), **shown,
                            "properties": props.get("properties") or {}},
             "systemData": record.body.get("systemData")}

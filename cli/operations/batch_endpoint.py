@@ -8,6 +8,7 @@ Invoke follows the SDK's wire shape (operations/_batch_endpoint_operations.py): 
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Optional
 
 from cli.errors import UsageError
@@ -89,12 +90,126 @@ def _latest_data(client, path: str) -> str:
     return f"{client.workspace.arm_id}/data/{name}/versions/{latest_version(client, 'data', name)}"
 
 
+# the SDK's BatchJob wire types (BatchJobSchema): data inputs and outputs by type, anything else a Literal
+WIRE_TYPES = {"uri_folder": "UriFolder", "uri_file": "UriFile", "mltable": "MLTable", "mlflow_model": "MLFlowModel",
+              "custom_model": "CustomModel", "triton_model": "TritonModel"}
+LITERAL_TYPES = ("string", "integer", "number", "boolean")
+
+
+def _named_input(client, name: str, value, base: Path) -> dict:
+    """One of invoke's named inputs (az's --file `inputs:`) as the SDK sends it: a data input (a local path
+    relative to the file, uploaded; azureml:<name>:<version>; or a URI) or a Literal."""
+    if not isinstance(value, dict):
+        return {"jobInputType": "Literal", "value": value}
+    kind = str(value.get("type") or ("uri_folder" if value.get("path") else "string")).lower()
+    if kind in LITERAL_TYPES:
+        literal = value.get("value", value.get("default"))
+        if literal is None:
+            raise UsageError(f"input '{name}': a {kind} input needs a value (value: or default:)")
+        return {"jobInputType": "Literal", "value": literal}
+    if kind not in WIRE_TYPES:
+        raise UsageError(f"input '{name}': type '{kind}' is not one batch jobs take"
+                         f" ({', '.join([*WIRE_TYPES, *LITERAL_TYPES])})")
+    path = value.get("path")
+    if not isinstance(path, str) or not path:
+        raise UsageError(f"input '{name}': a {kind} input needs a path")
+    if is_local_path(path):
+        from cli.client.datastore_upload import upload_to_datastore
+
+        local = (base / Path(path).expanduser()).resolve()
+        if not local.exists():
+            raise UsageError(f"input '{name}': no such file or folder: {path}")
+        uri = upload_to_datastore(client, str(local), name=str(uuid.uuid4()), version="1").uri
+        if local.is_dir() and not uri.endswith("/"):
+            uri += "/"
+    elif path.startswith("azureml:") and not path.startswith("azureml://"):
+        asset = "models" if kind.endswith("_model") else "data"
+        if "@" in path:
+            uri = _latest_asset(client, path, asset)
+        else:
+            from cli.rest.references import ReferenceResolver
+
+            uri = ReferenceResolver(client.workspace.arm_id, latest={}).asset_id(path, asset)
+    else:
+        uri = path
+    return {"jobInputType": WIRE_TYPES[kind], "uri": uri}
+
+
+def _named_output(name: str, value) -> dict:
+    value = value if isinstance(value, dict) else {}
+    kind = str(value.get("type") or "uri_folder").lower()
+    if kind not in ("uri_folder", "uri_file", "mlflow_model", "custom_model", "mltable"):
+        raise UsageError(f"output '{name}': type '{kind}' is not one batch jobs write")
+    wire = {"jobOutputType": WIRE_TYPES[kind]}
+    if value.get("mode"):
+        wire["mode"] = value["mode"]
+    if value.get("path"):
+        if is_local_path(value["path"]):
+            raise UsageError(f"output '{name}': give a datastore path (azureml://datastores/<ds>/paths/<path>)"
+                             " for an output, not a local one")
+        wire["uri"] = value["path"]
+    return wire
+
+
+def _latest_asset(client, path: str, asset: str) -> str:
+    from cli.operations.assets import latest_version
+
+    name = path.removeprefix("azureml:").split("@", 1)[0]
+    return f"{client.workspace.arm_id}/{asset}/{name}/versions/{latest_version(client, asset, name)}"
+
+
+def io_from_file(file: Path) -> tuple[dict, dict]:
+    """az's `invoke --file`: a YAML with `inputs:` and `outputs:` by name."""
+    from cli.spec.loader import read_spec_bytes
+    from cli.spec.yaml_source import YamlSourceError, parse_yaml
+
+    try:
+        data, _ = parse_yaml(read_spec_bytes(file), str(file))
+    except OSError as error:
+        raise UsageError(f"--file {file}: {error.strerror or error}") from None
+    except YamlSourceError as error:
+        raise UsageError(f"--file {file}: {error}") from None
+    if not isinstance(data, dict) or set(data) - {"inputs", "outputs", "$schema"}:
+        raise UsageError(f"--file {file}: expected `inputs:` and/or `outputs:` by name")
+    inputs, outputs = data.get("inputs") or {}, data.get("outputs") or {}
+    if not isinstance(inputs, dict) or not isinstance(outputs, dict):
+        raise UsageError(f"--file {file}: `inputs:` and `outputs:` map names to inputs and outputs")
+    return inputs, outputs
+
+
+def apply_io_settings(assignments: list, inputs: dict, outputs: dict) -> list:
+    """Take invoke's `--set inputs.<name>.<key>=value` / `outputs.<name>.<key>=value` into `inputs`/`outputs`;
+    the other assignments (job settings) are returned."""
+    rest = []
+    for assignment in assignments:
+        key, sep, value = assignment.partition("=")
+        side, _, path = key.strip().partition(".")
+        if not sep or side not in ("inputs", "outputs"):
+            rest.append(assignment)
+            continue
+        port, _, field = path.partition(".")
+        if not port:
+            raise UsageError(f"--set {assignment}: give {side}.<name>[.<key>]=value")
+        target = inputs if side == "inputs" else outputs
+        current = target.get(port)
+        if not field:
+            target[port] = value
+            continue
+        current = dict(current) if isinstance(current, dict) else ({} if current is None else {"value": current})
+        current[field] = value
+        target[port] = current
+    return rest
+
+
 def invoke(client, name: str, *, deployment: Optional[str] = None, input_path: Optional[str] = None,
            input_type: Optional[str] = None, job_name: Optional[str] = None,
            experiment_name: Optional[str] = None, output_path: Optional[str] = None,
-           output_file_name: Optional[str] = None, settings: Optional[dict] = None) -> dict:
-    """Start a batch scoring job; returns the job as `ml job show` prints it. `settings`: the BatchJob's
-    miniBatchSize, errorThreshold, retrySettings, compute, outputFileName (job_settings)."""
+           output_file_name: Optional[str] = None, settings: Optional[dict] = None,
+           inputs: Optional[dict] = None, outputs: Optional[dict] = None, base: Optional[Path] = None) -> dict:
+    """Start a batch job; returns the job as `ml job show` prints it. `settings`: the BatchJob's
+    miniBatchSize, errorThreshold, retrySettings, compute, outputFileName (job_settings). `inputs` and
+    `outputs` (az's --file, by name, local paths relative to `base`) are sent as the SDK's `inputs=`/`outputs=`
+    (a pipeline component deployment binds them to its component's ports); `input_path` as its `input=`."""
     from cli.operations.job import shown_job
 
     endpoint = client.get(client.workspace.batch_endpoint(name)) or {}
@@ -103,9 +218,18 @@ def invoke(client, name: str, *, deployment: Optional[str] = None, input_path: O
         raise UsageError(f"batch endpoint '{name}' has no scoring URI yet")
     if deployment:
         client.get(client.workspace.batch_deployment(name, deployment))  # a wrong name: exit 3 before the POST
-    if not input_path:
-        raise UsageError("give the data to score with --input (a local file or folder, azureml: data, or a URI)")
-    props = {"inputData": _input(client, input_path, input_type), **(settings or {})}
+    if input_path and inputs:
+        raise UsageError("give either --input or named inputs (--file, --set inputs.<name>...), not both")
+    base = base or Path.cwd()
+    if inputs:
+        props = {"inputData": {port: _named_input(client, port, value, base) for port, value in inputs.items()}}
+    elif input_path:
+        props = {"inputData": _input(client, input_path, input_type)}
+    else:
+        props = {}  # a pipeline component without inputs; a model deployment answers that it needs one
+    if outputs:
+        props["outputData"] = {port: _named_output(port, value) for port, value in outputs.items()}
+    props.update(settings or {})
     if output_path:
         datastore, _, path = output_path.removeprefix("azureml://datastores/").partition("/paths/")
         props["outputDataset"] = {"datastoreId": client.workspace.datastore(datastore), "path": path}

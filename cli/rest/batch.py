@@ -106,6 +106,13 @@ def _resources(resources: dict | None) -> dict | None:
                     "properties": resources.get("properties") or {}})
 
 
+def _setting_text(value):
+    """A pipeline deployment's setting as the contract types it (a string): the SDK sends
+    `continue_on_step_failure: false` as the JSON false, which Azure reads as the text False; ml sends
+    that text, so the body is the contract's."""
+    return str(value) if isinstance(value, (bool, int, float)) else value
+
+
 def _pipeline_deployment(spec: dict, refs, location: str | None) -> dict:
     component = spec.get("component")
     if not isinstance(component, str):
@@ -114,7 +121,7 @@ def _pipeline_deployment(spec: dict, refs, location: str | None) -> dict:
         raise UsageError("a pipeline batch deployment needs `component:` naming a registered pipeline component")
     config = {"componentId": {"assetId": refs.asset_id(component, "components"), "referenceType": "Id"},
               "deploymentConfigurationType": "PipelineComponent",
-              "settings": {k: v for k, v in (spec.get("settings") or {}).items()}}
+              "settings": {k: _setting_text(v) for k, v in (spec.get("settings") or {}).items()}}
     props = compact({"deploymentConfiguration": config, "description": spec.get("description"),
                      **_PIPELINE_RUN_DEFAULTS})
     return compact({"location": location, "properties": props, "tags": spec.get("tags") or {}})

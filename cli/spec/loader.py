@@ -137,8 +137,11 @@ class _Checker:
             if not missing(target) and target.resolve() in stack:
                 findings.append(bindings.Finding(path, f"'{value}' includes itself (cycle through {display_name(target)})"))
                 continue
+            # a pipeline deployment's component file is created as an anonymous component (azureml_anonymous,
+            # as the SDK does), so its own name is neither kept nor held to the component name rule
+            anonymous = ("name=azureml_anonymous",) if spec.family.name == "pipelineComponentBatchDeployment" else ()
             try:
-                included = self.load(target, group, (), stack)
+                included = self.load(target, group, anonymous, stack)
             except _MissingInclude:
                 what = "component file" if group == "component" else "file"
                 findings.append(bindings.Finding(path, f"{what} '{value}' does not exist (looked for {display_name(target)})"))

@@ -114,7 +114,8 @@ def _check_references(service, props: dict) -> None:
              ("code", (props.get("codeConfiguration") or {}).get("codeId")),
              ("environment", props.get("environmentId")),
              ("component", ((props.get("deploymentConfiguration") or {}).get("componentId") or {}).get("assetId")),
-             ("compute", props.get("compute"))]
+             ("compute", props.get("compute")),
+             ("compute", _default_compute(service, props))]
     for kind, ref in named:
         if isinstance(ref, str) and ref.lower().startswith(service.workspace_id.lower() + "/") \
                 and service.store.get(ref) is None:
@@ -123,8 +124,28 @@ def _check_references(service, props: dict) -> None:
                            target=f"properties.{kind}")
 
 
+def _default_compute(service, props: dict) -> str | None:
+    """A pipeline component deployment's `settings.default_compute` (a name or an ARM id) as an ARM id."""
+    compute = ((props.get("deploymentConfiguration") or {}).get("settings") or {}).get("default_compute")
+    if not isinstance(compute, str) or not compute.strip():
+        return None
+    name = compute.strip().removeprefix("azureml:").rstrip("/").rsplit("/", 1)[-1]
+    return None if name.lower() in ("serverless", "local") else service.arm_id("computes", name)
+
+
+def _string_settings(body: dict) -> dict:
+    """A pipeline deployment's `settings` with scalar values as strings: the contract types them as strings,
+    the SDK sends them as written (`continue_on_step_failure: false`), and Azure's service reads a JSON
+    scalar into a string field as its text (False, 3), so the same body is taken here."""
+    config = (body.get("properties") or {}).get("deploymentConfiguration")
+    settings = config.get("settings") if isinstance(config, dict) else None
+    if isinstance(settings, dict):
+        config["settings"] = {k: (str(v) if isinstance(v, (bool, int, float)) else v) for k, v in settings.items()}
+    return body
+
+
 def put_deployment(call: Call):
-    body = check_request("BatchDeployment", call.json())
+    body = check_request("BatchDeployment", _string_settings(call.json()))
     props = {k: v for k, v in call.properties(body).items() if k not in DEPLOYMENT_READ_ONLY}
     service, name, did = call.service, call.params["deploymentName"], _deployment_id(call)
     _check_references(service, props)
