@@ -129,11 +129,22 @@ class Sweep:
         series = {t.name: t.series for t in self.trials}
         for trial in trials:
             while trial.stopped is None and trial.status not in TERMINAL and trial.judged < len(trial.series):
+                if self.awaits_peers(trial, trial.judged + 1):
+                    break  # judged at that interval once a slower trial has reached it too
                 trial.judged += 1
                 reason = early_termination.verdict(self.policy, self.goal, trial.name, series, trial.judged)
                 if reason:
                     trial.stopped = reason
                     self.stop(trial, reason)
+
+    def awaits_peers(self, trial: Trial, n: int) -> bool:
+        """Whether `trial`'s interval n has no other trial to compare with yet, though a running one
+        may still reach it: a trial ahead of the others is judged when they catch up, as on Azure,
+        not let through because it logged first."""
+        if not early_termination.due(self.policy, n):
+            return False
+        reached = [t for t in self.trials if t is not trial and len(t.series) >= n]
+        return not reached and any(t is not trial and t.status not in TERMINAL for t in self.trials)
 
     def stop(self, trial: Trial, reason: str) -> None:
         from cli.local import jobs_hook
