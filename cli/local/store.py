@@ -257,8 +257,10 @@ class Store:
                                       f" is unreadable: {exc}") from None
 
     @_reading
-    def list(self, kind: str, parent: str, archived: bool | None = False) -> list[Record]:
-        """Resources of one collection in creation order; `archived` None means both.
+    def list(self, kind: str, parent: str, archived: bool | None = False,
+             where: tuple[str, str] | None = None) -> list[Record]:
+        """Resources of one collection in creation order; `archived` None means both; `where`
+        (a JSON path into the body, a value) keeps those whose body has that value there.
 
         A record that cannot be read is left out with a warning naming it: one damaged record
         must not hide all the others."""
@@ -267,6 +269,9 @@ class Store:
         if archived is not None:
             sql += " AND archived = ?"
             args.append(int(archived))
+        if where is not None:  # filtered by SQLite: the other bodies are never parsed here
+            sql += " AND json_extract(body, ?) = ?"
+            args.extend(where)
         records = []
         for row in self._connection().execute(sql + " ORDER BY rowid", args):
             try:

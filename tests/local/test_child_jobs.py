@@ -91,3 +91,37 @@ def test_cancel_children_skips_the_finished_ones(jobs):
     cancel_children(jobs.service.store, jobs.home, "local", "parent-4")
     assert children.statuses() == {"parent-4-done": "Completed"}
     jobs.client.post("jobs/parent-4/cancel", None)
+
+
+def test_children_recorded_in_one_held_transaction_list_under_their_parent_with_their_marks(jobs):
+    from cli.local.runner.children import REUSED_FROM_KEY, REUSED_KEY, children_of
+    from cli.local.store import open_store
+
+    jobs.submit("sleep.yml", "held")
+    jobs.submit("sleep.yml", "held_x")  # a parent whose name starts like the other's: its children stay its own
+    children = ChildJobs(jobs.service, "held")
+    other = ChildJobs(jobs.service, "held_x")
+    other.record_finished("held_x_a", command_properties("sleep.yml"))
+    children.hold_records()
+    for step in ("a", "b", "c"):
+        children.record_finished(f"held_{step}", command_properties("sleep.yml"),
+                                 **{REUSED_KEY: "true", REUSED_FROM_KEY: f"earlier_{step}"})
+    reader = open_store(jobs.home, "local")  # another connection, as another process has
+    try:
+        assert children_of(reader, "local", "held") == []  # nothing is visible before the one commit
+        children.release_records()
+        assert [r.name for r in children_of(reader, "local", "held")] == ["held_a", "held_b", "held_c"]
+    finally:
+        reader.close()
+    runs = jobs.client.get(f"https://api.ml.invalid/history/v1.0{WORKSPACE.arm_id}/runs/held/children")
+    assert [(r["runId"], r["status"], r["properties"][REUSED_KEY], r["properties"][REUSED_FROM_KEY])
+            for r in runs["value"]] == [(f"held_{s}", "Completed", "true", f"earlier_{s}") for s in "abc"]
+    listed, _ = job_ops.list_jobs(jobs.client, max_results=10, parent="held")
+    assert [(j["name"], j["status"]) for j in listed] == [(f"held_{s}", "Completed") for s in "abc"]
+
+    children.hold_records()
+    children.record_finished("held_d", command_properties("sleep.yml"))
+    children.release_records(RuntimeError("the pass failed"))  # rolled back: no half-recorded pass
+    assert [r.name for r in children_of(jobs.service.store, "local", "held")] == ["held_a", "held_b", "held_c"]
+    jobs.client.post("jobs/held/cancel", None)
+    jobs.client.post("jobs/held_x/cancel", None)

@@ -21,6 +21,7 @@ is left Running under a finished parent.
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -56,10 +57,32 @@ class ChildJobs:
         extra = ((record.body["properties"].get("properties") or {}) if record else {})
         self.root = extra.get(ROOT_KEY) or parent
         self.names: list[str] = []
+        self._batch = None  # (ExitStack, connection) of the transaction record_finished writes in, if held
+
+    def hold_records(self):
+        """Record finished children (record_finished) in one transaction until release_records(): a
+        pipeline reusing 100 steps writes them at once. Reads through the store in this thread see them."""
+        if self._batch is None:
+            from contextlib import ExitStack
+
+            stack = ExitStack()
+            self._batch = (stack, stack.enter_context(self.store.transaction()))
+        return self._batch[1]
+
+    def release_records(self, error: BaseException | None = None) -> None:
+        """Commit what was recorded since hold_records() (roll it back when `error`)."""
+        if self._batch is not None:
+            stack, self._batch = self._batch[0], None
+            if error is None:
+                stack.close()
+            else:
+                stack.__exit__(type(error), error, error.__traceback__)
 
     def submit(self, name: str, properties: dict) -> str:
         """Create the child job `name` (a JobBase `properties` object); its runner starts at once."""
         import httpx
+
+        self.release_records()  # the PUT writes in a transaction of its own, and the child's runner reads
 
         from cli.client.transports.local import LocalTransport
 
@@ -96,7 +119,8 @@ class ChildJobs:
         props.setdefault("experimentName", "Default")
         props.setdefault("displayName", name)
         jid = self.service.arm_id("jobs", name)
-        with self.store.transaction() as conn:
+        with ExitStack() as stack:
+            conn = self._batch[1] if self._batch else stack.enter_context(self.store.transaction())
             if self.store.get(jid, conn) is not None:
                 raise JobError(f"child job '{name}' already exists")
             self.store.upsert(conn, jid, "jobs", self.service.workspace_id, name,
@@ -150,7 +174,8 @@ class ChildJobs:
 
 def children_of(store, workspace: str, parent: str) -> list:
     """The stored child job records of `parent`, oldest first."""
-    records = store.list("jobs", ids.workspace_id(workspace), archived=None)
+    records = store.list("jobs", ids.workspace_id(workspace), archived=None,
+                         where=(f'$.properties.properties."{PARENT_KEY}"', parent))
     return [r for r in records if parent_of(r.body) == parent]
 
 

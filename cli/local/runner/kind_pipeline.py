@@ -75,8 +75,13 @@ class PipelineRun:
                     self.children.cancel_all()
                 return "Failed", self.why(failed[0])
             progress = True
-            while progress:  # a reused step makes its downstream steps ready in the same pass
-                progress = self.schedule(steps, bindings, running, keys, blocked, force)
+            try:
+                while progress:  # a reused step makes its downstream steps ready in the same pass
+                    progress = self.schedule(steps, bindings, running, keys, blocked, force)
+            except BaseException as error:
+                self.children.release_records(error)
+                raise
+            self.children.release_records()  # reused steps are written in one transaction
             if not running:  # nothing runs and nothing more can start
                 break
             for name, status in self.children.statuses(list(running.values())).items():
@@ -148,6 +153,7 @@ class PipelineRun:
                 outputs[port] = {**spec, "uri": data.output_uri(earlier, port, before)}
             outputs[port].pop("assetName", None)  # registered by the step that made it
             outputs[port].pop("assetVersion", None)
+        self.children.hold_records()
         self.children.record_finished(child, {**body, "outputs": outputs},
                                       **{REUSED_KEY: "true", REUSED_FROM_KEY: earlier})
         self.child_names[name] = child
