@@ -89,7 +89,9 @@ def main() -> None:
         found = [str(p) for p in Path(args.steps_profile).glob(f"{caught[0]}_*.prof")]
         if found:
             print(f"---- the {len(found)} step runners, merged")
-            pstats.Stats(*found).sort_stats("cumulative").print_stats(args.top)
+            merged = pstats.Stats(*found)
+            merged.files = []  # not one header line per step
+            merged.sort_stats("cumulative").print_stats(args.top)
 
 
 if __name__ == "__main__":

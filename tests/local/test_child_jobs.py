@@ -125,3 +125,26 @@ def test_children_recorded_in_one_held_transaction_list_under_their_parent_with_
     assert [r.name for r in children_of(jobs.service.store, "local", "held")] == ["held_a", "held_b", "held_c"]
     jobs.client.post("jobs/held/cancel", None)
     jobs.client.post("jobs/held_x/cancel", None)
+
+
+def test_a_forked_child_runner_wakes_its_parent_when_it_records_an_outcome():
+    # what a pipeline's runner waits on between its steps (forked.wait_for_news), told by tell_parent
+    from cli.local.runner import forked
+
+    forked._open_news()
+    pid = os.fork()
+    if pid == 0:  # as a forked child's runner is set up in forked.spawn
+        try:
+            forked._parent_news = forked._news_write
+            forked.tell_parent()
+        finally:
+            os._exit(0)
+    try:
+        assert forked.has_news()
+        assert forked.wait_for_news(30.0) is True  # woken by the child, not by the timeout
+        os.waitpid(pid, 0)
+        assert forked.wait_for_news(0.01) is False  # the news was read once: nothing more to wake for
+    finally:
+        os.close(forked._news_read)
+        os.close(forked._news_write)
+        forked._news_read = forked._news_write = None

@@ -34,6 +34,7 @@ ROOT_KEY = "azureml.rootrunid"
 REUSED_KEY = "azureml.isreused"
 REUSED_FROM_KEY = "azureml.reusedrunid"
 POLL_SECONDS = 0.05
+NEWS_POLL_SECONDS = 0.25  # children forked from this runner wake it (forked.wait_for_news): look less often
 
 
 def parent_of(body: dict) -> str | None:
@@ -90,6 +91,7 @@ class ChildJobs:
 
         if not forked.enabled():
             forked.preload()  # in a runner: from the first child on, children's runners are forks of it
+        forked.warm(properties)
         body = {"properties": child_properties(properties, self.parent, self.root)}
         with httpx.Client(transport=LocalTransport(self.service), base_url=ids.MANAGEMENT_URL) as client:
             answer = client.put(self.service.arm_id("jobs", name), params={"api-version": ids.API_VERSION},
@@ -164,7 +166,14 @@ class ChildJobs:
                 return now
             if deadline is not None and time.monotonic() > deadline:
                 return now
-            time.sleep(POLL_SECONDS)
+            self.pause()
+
+    def pause(self, seconds: float = POLL_SECONDS) -> None:
+        """Sleep until a child's runner records an outcome or `seconds` pass (NEWS_POLL_SECONDS when its
+        runners are forks of this one and wake it: a dead one's watchdog does too)."""
+        from cli.local.runner import forked
+
+        forked.wait_for_news(NEWS_POLL_SECONDS if forked.has_news() else seconds)
 
     def cancel_all(self, grace: float = 4.5) -> dict[str, str]:
         """Cancel every child still going and wait (at most `grace` s) for them to settle."""

@@ -14,8 +14,6 @@
 
 from __future__ import annotations
 
-import time
-
 from cli.local.runner.children import REUSED_FROM_KEY, REUSED_KEY
 from cli.local.runner.errors import JobError
 from cli.local.runner.pipeline_reuse import ReuseIndex, step_key
@@ -84,6 +82,7 @@ class PipelineRun:
             self.children.release_records()  # reused steps are written in one transaction
             if not running:  # nothing runs and nothing more can start
                 break
+            self.children.pause(POLL_SECONDS)  # until a step's runner records its outcome (or a while)
             for name, status in self.children.statuses(list(running.values())).items():
                 step = next(s for s, c in running.items() if c == name)
                 if status in TERMINAL or status == "Deleted":
@@ -92,7 +91,6 @@ class PipelineRun:
                     self.say(f"step {step}: {status}")
                     if status == "Completed" and step in keys:
                         self.reuse.remember(keys[step], name)
-            time.sleep(POLL_SECONDS)
         failed = [s for s, status in self.status.items() if status != "Completed"]
         self.bind_pipeline_outputs()
         if failed:

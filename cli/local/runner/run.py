@@ -65,6 +65,10 @@ class Runner:
     def status(self, status: str, **properties: str) -> None:
         stored = set_status(self.store, self.workspace, self.job, status, **properties)
         log(f"status {status}" + ("" if stored == status else f" not recorded: the job is {stored}"))
+        if stored in TERMINAL:
+            from cli.local.runner import forked
+
+            forked.tell_parent()  # a parent's runner waiting for this child looks now
         if stored != status and status not in TERMINAL:
             raise Canceled()
 
@@ -307,7 +311,8 @@ class Runner:
         except ImportError:
             log("no tracking server available: MLFLOW_* variables not set")
             return {}
-        server, url = start_tracking_server(self.service.root, job_run=self.job)  # its token reaches this job only
+        # its token reaches this job only; the port listens at once, the command need not wait for the loop
+        server, url = start_tracking_server(self.service.root, job_run=self.job, wait=False)
         self.tracking = server
         run = server.store.create_job_run(self.job, experiment)
         return {**job_environment(url, run, server.token), "MLFLOW_EXPERIMENT_NAME": experiment}
