@@ -81,21 +81,27 @@ class ChildJobs:
 
     def submit(self, name: str, properties: dict) -> str:
         """Create the child job `name` (a JobBase `properties` object); its runner starts at once."""
+        import json
+
         import httpx
 
-        self.release_records()  # the PUT writes in a transaction of its own, and the child's runner reads
-
-        from cli.client.transports.local import LocalTransport
-
+        from cli.local.http import Request
         from cli.local.runner import forked
+
+        self.release_records()  # the PUT writes in a transaction of its own, and the child's runner reads
 
         if not forked.enabled():
             forked.preload()  # in a runner: from the first child on, children's runners are forks of it
         forked.warm(properties)
         body = {"properties": child_properties(properties, self.parent, self.root)}
-        with httpx.Client(transport=LocalTransport(self.service), base_url=ids.MANAGEMENT_URL) as client:
-            answer = client.put(self.service.arm_id("jobs", name), params={"api-version": ids.API_VERSION},
-                                json=body)
+        # the same PUT any client sends (the contract check, the job handler, its runner started), handed
+        # to the service directly: through httpx and the ASGI app it cost ~5 ms more a step
+        content = json.dumps(body).encode()
+        answer = self.service.answer(Request(
+            "PUT", httpx.URL(ids.MANAGEMENT_URL + self.service.arm_id("jobs", name),
+                             params={"api-version": ids.API_VERSION}),
+            httpx.Headers({"content-type": "application/json", "content-length": str(len(content))}),
+            iter([content])))
         if answer.status_code >= 300:
             try:
                 message = answer.json()["error"]["message"]

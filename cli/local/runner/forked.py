@@ -16,7 +16,6 @@ import os
 import select
 import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -28,6 +27,7 @@ _in_runner = False  # only a runner process forks runners (never a CLI, a test o
 _news_read: int | None = None
 _news_write: int | None = None
 _parent_news: int | None = None  # in a forked runner: the write end of its parent's pipe
+_unreaped: list[int] = []  # pids of the runners this process forked and has not reaped yet
 
 
 def mark_runner() -> None:
@@ -97,6 +97,7 @@ def wait_for_news(timeout: float) -> bool:
     if _news_read is None:
         time.sleep(timeout)
         return False
+    reap()
     ready, _, _ = select.select([_news_read], [], [], timeout)
     if ready:
         try:
@@ -121,10 +122,11 @@ def spawn(home: Path, workspace: str, job: str) -> int:
     from cli.local.private import PRIVATE_UMASK
     from cli.local.runner.state import JobFolder, process_start, write_info
 
-    global _news_read, _news_write, _parent_news
+    global _news_read, _news_write, _parent_news, _unreaped
     folder = JobFolder.of(home, workspace, job)
     folder.make()
     _open_news()
+    reap()
     go_read, go_write = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -138,6 +140,7 @@ def spawn(home: Path, workspace: str, job: str) -> int:
             os.close(go_write)
             os.close(_news_read)  # this runner tells its parent through the write end; it waits on its own
             _parent_news, _news_read, _news_write = _news_write, None, None
+            _unreaped = []  # its siblings are not its children
             os.setsid()
             os.umask(PRIVATE_UMASK)
             log = os.open(folder.runner_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -171,12 +174,17 @@ def spawn(home: Path, workspace: str, job: str) -> int:
     finally:
         os.write(go_write, b"1")
         os.close(go_write)
-    threading.Thread(target=_reap, args=(pid,), daemon=True, name=f"reap-runner-{job}").start()
+    _unreaped.append(pid)
     return pid
 
 
-def _reap(pid: int) -> None:
-    try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
+def reap() -> None:
+    """Collect the exit status of the children's runners that have ended (a zombie reads as ended
+    already, see state.process_start): done at each wait_for_news and spawn, not by a thread each."""
+    for pid in list(_unreaped):
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if done:
+            _unreaped.remove(pid)
