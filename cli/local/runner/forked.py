@@ -50,12 +50,13 @@ def preload() -> None:
     uvicorn.Config(app=lambda scope, receive, send: None, log_level="error", lifespan="off").load()
     # what every step's runner would otherwise compute again, the same each time (~40 ms a step)
     from cli.local import service
-    from cli.local.runner import job_env
+    from cli.local.runner import job_env, launch
     from cli.local.tracking import server
 
     service.shared_router()
     server.shared_router()
     job_env.filtered(os.environ)
+    launch.shell()
     _enabled = hasattr(os, "fork")
 
 

@@ -9,6 +9,7 @@ to run as root and oversubscribed); without mpirun the job fails saying so.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -29,8 +30,13 @@ class ProcessPlan:
     log: Path
 
 
+@functools.lru_cache(maxsize=1)
+def _shell_path() -> str:
+    return shutil.which("bash") or "/bin/sh"  # a PATH walk: once per process (forked step runners inherit it)
+
+
 def shell() -> list[str]:
-    return [shutil.which("bash") or "/bin/sh", "-c"]
+    return [_shell_path(), "-c"]
 
 
 def free_port() -> int:
