@@ -281,6 +281,19 @@ class Store:
         return records
 
     @_reading
+    def json_values(self, ids: list[str], path: str) -> dict:
+        """{lower-cased id: the value at JSON `path` in its body} for those of `ids` that exist, in one
+        query per 500 (SQLite reads the bodies: a parent polling its 100 children parses none here)."""
+        keys, found = [i.lower() for i in ids], {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            rows = self._connection().execute(
+                f"SELECT key, json_extract(body, ?) FROM resources WHERE key IN ({', '.join('?' * len(chunk))})",
+                [path, *chunk])
+            found.update((key, value) for key, value in rows)
+        return found
+
+    @_reading
     def latest_and_next_version(self, container_id: str,
                                 conn: sqlite3.Connection | None = None) -> tuple[str | None, str]:
         """(newest non-archived version, max integer version + 1) of a container."""

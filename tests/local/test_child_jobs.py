@@ -148,3 +148,15 @@ def test_a_forked_child_runner_wakes_its_parent_when_it_records_an_outcome():
         os.close(forked._news_read)
         os.close(forked._news_write)
         forked._news_read = forked._news_write = None
+
+
+def test_statuses_are_read_in_one_query_and_a_missing_child_reads_deleted(jobs):
+    jobs.submit("sleep.yml", "reader")
+    children = ChildJobs(jobs.service, "reader")
+    children.record_finished("reader_done", command_properties("sleep.yml"))
+    children.record_finished("reader_failed", command_properties("sleep.yml"), status="Failed")
+    assert children.statuses(["reader_done", "reader_failed", "reader_never"]) == {
+        "reader_done": "Completed", "reader_failed": "Failed", "reader_never": "Deleted"}
+    ids = [jobs.service.arm_id("jobs", n) for n in ("reader_done", "reader_never")]
+    assert jobs.service.store.json_values(ids, "$.properties.status") == {ids[0].lower(): "Completed"}
+    jobs.client.post("jobs/reader/cancel", None)

@@ -34,6 +34,8 @@ ROOT_KEY = "azureml.rootrunid"
 REUSED_KEY = "azureml.isreused"
 REUSED_FROM_KEY = "azureml.reusedrunid"
 POLL_SECONDS = 0.05
+SETTLE_SECONDS = 1.0
+STATUS_PATH = "$.properties.status"
 NEWS_POLL_SECONDS = 0.25  # children forked from this runner wake it (forked.wait_for_news): look less often
 
 
@@ -59,6 +61,7 @@ class ChildJobs:
         self.root = extra.get(ROOT_KEY) or parent
         self.names: list[str] = []
         self._batch = None  # (ExitStack, connection) of the transaction record_finished writes in, if held
+        self._settled = 0.0  # when statuses() last looked for dead runners
 
     def hold_records(self):
         """Record finished children (record_finished) in one transaction until release_records(): a
@@ -137,20 +140,27 @@ class ChildJobs:
         return name
 
     def statuses(self, names: Iterable[str] | None = None) -> dict[str, str]:
-        """{child: status} as stored now (dead runners settled, as any GET does)."""
+        """{child: status} as stored now, read in one query; dead runners settled as any GET does: each
+        time, or at most every SETTLE_SECONDS when the children's runners are forks of this one, whose
+        watchdogs record a dead runner's end and wake this one (forked.tell_parent)."""
+        from cli.local.runner import forked
         from cli.local.runner.state import reconcile
 
+        names = list(self.names if names is None else names)
+        keys = {self.service.arm_id("jobs", name).lower(): name for name in names}
+        stored = {keys[key]: value or "" for key, value in self.store.json_values(list(keys), STATUS_PATH).items()}
+        settle = not forked.has_news() or time.monotonic() - self._settled > SETTLE_SECONDS
+        if settle:
+            self._settled = time.monotonic()
         found = {}
-        for name in (self.names if names is None else names):
-            record = self.store.get(self.service.arm_id("jobs", name))
-            if record is None:
-                found[name] = "Deleted"
-                continue
-            status = record.body["properties"].get("status", "")
-            if status not in TERMINAL:
-                record = reconcile(self.store, self.service.home, self.service.workspace, record)
-                status = record.body["properties"].get("status", "")
-            found[name] = status
+        for name in names:
+            status = stored.get(name)
+            if status is not None and status not in TERMINAL and settle:
+                record = self.store.get(self.service.arm_id("jobs", name))
+                if record is not None:
+                    record = reconcile(self.store, self.service.home, self.service.workspace, record)
+                status = None if record is None else record.body["properties"].get("status", "")
+            found[name] = "Deleted" if status is None else status
         return found
 
     def body(self, name: str) -> dict | None:
