@@ -22,6 +22,12 @@ that followed; wall times from the runners' logs):
   `ml job create` ~1.4 s (interpreter and spec ~0.4 s, then 100 component PUTs ~6 ms each), the
   pipeline runner's interpreter start ~0.6 s, and `--stream` reading each reused step's run details
   (which also makes the step's folder) ~1.5 s.
+
+After the changes (same load): a chain step costs ~40 ms in the pipeline's runner (the step's PUT:
+handler, contract check, job folder, fork) and ~45-80 ms in its own runner (five status writes, the
+tracking server, launching `bash -c`); the pipeline's runner wakes within ~1 ms of a step's end. An
+unchanged re-run is `ml job create` (~0.9 s with its 100 component PUTs), the runner's interpreter
+start (~0.5 s) and a reuse pass of ~0.2 s.
 """
 
 from __future__ import annotations

@@ -8,6 +8,11 @@ the child gets a new session, the runner's umask and log, and runs run.main as t
 would. The parent records the child's pid (runner.json) before letting it go on, over a pipe, so
 nothing the child records is overwritten. The child ends with os._exit: it never runs the parent's
 exit handlers nor touches the parent's database connections.
+
+What every step's runner would compute the same way (routers, the environment filter, a curated
+environment's definition) is computed in the parent before forking (preload, warm). A child's runner
+writes a byte to its parent's news pipe when it records its outcome (its watchdog does when the runner
+died), so the parent's wait (wait_for_news) ends at once; the parent reaps its children as it waits.
 """
 
 from __future__ import annotations
