@@ -109,6 +109,8 @@ def test_children_recorded_in_one_held_transaction_list_under_their_parent_with_
     reader = open_store(jobs.home, "local")  # another connection, as another process has
     try:
         assert children_of(reader, "local", "held") == []  # nothing is visible before the one commit
+        children.release_records(held_for=600)  # not held that long yet: still one open transaction
+        assert children_of(reader, "local", "held") == []
         children.release_records()
         assert [r.name for r in children_of(reader, "local", "held")] == ["held_a", "held_b", "held_c"]
     finally:

@@ -62,6 +62,7 @@ class ChildJobs:
         self.names: list[str] = []
         self._batch = None  # (ExitStack, connection) of the transaction record_finished writes in, if held
         self._settled = 0.0  # when statuses() last looked for dead runners
+        self._held_since = 0.0
 
     def hold_records(self):
         """Record finished children (record_finished) in one transaction until release_records(): a
@@ -71,11 +72,13 @@ class ChildJobs:
 
             stack = ExitStack()
             self._batch = (stack, stack.enter_context(self.store.transaction()))
+            self._held_since = time.monotonic()
         return self._batch[1]
 
-    def release_records(self, error: BaseException | None = None) -> None:
-        """Commit what was recorded since hold_records() (roll it back when `error`)."""
-        if self._batch is not None:
+    def release_records(self, error: BaseException | None = None, held_for: float = 0.0) -> None:
+        """Commit what was recorded since hold_records() (roll it back when `error`); with `held_for`,
+        only when the transaction has been open that long (other jobs' writes wait meanwhile)."""
+        if self._batch is not None and time.monotonic() - self._held_since >= held_for:
             stack, self._batch = self._batch[0], None
             if error is None:
                 stack.close()

@@ -22,6 +22,7 @@ from cli.local.runner.state import TERMINAL
 from cli.local.store import utcnow
 
 POLL_SECONDS = 0.02
+HOLD_SECONDS = 0.1  # at most this long (and one step key) in one transaction recording reused steps
 
 
 def _flag(settings: dict, key: str) -> bool:
@@ -123,6 +124,7 @@ class PipelineRun:
             if compute and "/" not in compute:  # a compute named by a pipeline input: its ARM id
                 compute = self.runner.service.arm_id("computes", compute)
             body = child_body(step, child, self.props, bindings, compute)
+            self.children.release_records(held_for=HOLD_SECONDS)  # a step key may hash much data: not for long
             key = step_key(body, step.component, self.runner.resolver()) if step.kind in ("command", "parallel") else None
             earlier = (self.reuse.find(key, self.runner.store, self.runner.service.workspace_id)
                        if key and step.deterministic and not force else None)
