@@ -108,6 +108,18 @@ def start(plans: list[ProcessPlan], cwd: Path) -> list[subprocess.Popen]:
     return processes
 
 
+def exit_descriptors(processes: list[subprocess.Popen]) -> dict[int, int]:
+    """{index: a descriptor readable once that process has ended} (Linux pidfds), to wait on with
+    select instead of polling; empty where the system has none. The caller closes them."""
+    found = {}
+    for index, process in enumerate(processes):
+        try:
+            found[index] = os.pidfd_open(process.pid)
+        except (AttributeError, OSError):  # no pidfd_open (macOS, old kernels), or already reaped
+            continue
+    return found
+
+
 def groups(processes: list[subprocess.Popen]) -> list[list]:
     return [[p.pid, process_start(p.pid)] for p in processes]
 

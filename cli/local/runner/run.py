@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import signal
 import sys
@@ -282,6 +283,14 @@ class Runner:
         timeout = duration_seconds(limit) if limit else None  # its pattern compiles in ~5 ms: only when needed
         started = last_store_check = time.monotonic()
         delay = 0.005  # short commands finish in milliseconds: look often at first, then every POLL_SECONDS
+        exits = launch.exit_descriptors(self.processes)
+        try:
+            return self._wait(plans, timeout, started, last_store_check, delay, exits)
+        finally:
+            for fd in exits.values():
+                os.close(fd)
+
+    def _wait(self, plans, timeout, started, last_store_check, delay, exits) -> tuple[str, str, list[Path]]:
         while True:
             codes = [p.poll() for p in self.processes]
             failed = next((i for i, c in enumerate(codes) if c not in (None, 0)), None)
@@ -301,7 +310,11 @@ class Runner:
             if self.cancel_signaled:
                 launch.stop(self.processes)
                 return "Canceled", "", []
-            time.sleep(delay)
+            going = [fd for i, fd in exits.items() if codes[i] is None]
+            if going:  # woken at once when a process ends, else after `delay` (cancel, timeout, store)
+                select.select(going, [], [], delay)
+            else:
+                time.sleep(delay)
             delay = min(delay * 1.5, POLL_SECONDS)
 
     # ---- MLflow tracking
