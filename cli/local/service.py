@@ -84,7 +84,8 @@ class LocalWorkspaceService:
 
     def answer(self, request: Request) -> httpx.Response:
         """Answer one request on this thread without the ASGI bridge: the request body is read as it
-        arrives and a file's body streams out (`ml local serve` passes both through as they come). A pipeline's runner creates its steps this way."""
+        arrives and a file's body streams out (`ml local serve` passes both through as they come).
+        A pipeline's runner creates its steps this way."""
         return self._answer(request)
 
     def _answer(self, request: Request) -> httpx.Response:
