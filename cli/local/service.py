@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -27,6 +28,19 @@ def build_router() -> Router:
     return router
 
 
+@functools.cache
+def _routes() -> tuple:
+    return tuple(build_router().routes)
+
+
+def shared_router() -> Router:
+    """A router of the workspace's routes, built once per process (a pipeline's step runners are forks
+    of its runner, which built it already); each service gets its own list of them."""
+    router = Router()
+    router.routes = list(_routes())
+    return router
+
+
 class LocalWorkspaceService:
     """One local workspace under ML_HOME; its `app` (driven by `handle`) is the whole HTTP surface."""
 
@@ -49,7 +63,7 @@ class LocalWorkspaceService:
             raise LocalWorkspaceError(f"cannot use the local workspace folder {self.root}: {exc.strerror}",
                                       hint="set ML_HOME to a writable folder") from None
         self.workspace_id = ids.workspace_id(workspace_name)
-        self.router = build_router()
+        self.router = shared_router()
         self._app = None
         self._tracking = None
 
@@ -70,7 +84,8 @@ class LocalWorkspaceService:
 
     def answer(self, request: Request) -> httpx.Response:
         """Answer one request on this thread without the ASGI bridge: the request body is read as it
-        arrives and a file's body streams out (`ml local serve` passes both through as they come)."""
+        arrives and a file's body streams out (`ml local serve` passes both through as they come).
+        A pipeline's runner creates its steps this way."""
         return self._answer(request)
 
     def _answer(self, request: Request) -> httpx.Response:

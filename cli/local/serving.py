@@ -11,6 +11,7 @@ import threading
 import time
 
 LOOPBACK = "127.0.0.1"
+BACKLOG = 2048  # uvicorn's default
 
 
 class Served:
@@ -24,6 +25,9 @@ class Served:
         # on, a response's head and body in two writes cost 40 ms each (delayed ACK).
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._socket.bind((LOOPBACK, port))
+        # listening from here on: a client that connects before the server's loop runs waits in the
+        # backlog instead of being refused, so a caller need not wait for the start (start(wait=False))
+        self._socket.listen(BACKLOG)
         self.port = self._socket.getsockname()[1]
         config = uvicorn.Config(app, log_level="error", access_log=False, lifespan="off",
                                 timeout_keep_alive=300,  # a job's mlflow session reuses one connection
@@ -41,8 +45,12 @@ class Served:
     def url(self) -> str:
         return f"http://{LOOPBACK}:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> "Served":
+    def start(self, timeout: float = 30.0, wait: bool = True) -> "Served":
+        """Serve in a thread; with `wait`, return once the server accepts (else at once: connections
+        queue on the listening socket meanwhile; a server that fails to start says so in the log)."""
         self._thread.start()
+        if not wait:
+            return self
         deadline = time.monotonic() + timeout
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
@@ -65,6 +73,6 @@ class Served:
         self.close()
 
 
-def serve(app, *, name: str = "ml-http") -> Served:
+def serve(app, *, name: str = "ml-http", wait: bool = True) -> Served:
     """Start serving `app` on 127.0.0.1 on an ephemeral port; the caller closes it."""
-    return Served(app, name=name).start()
+    return Served(app, name=name).start(wait=wait)

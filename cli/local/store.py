@@ -257,8 +257,10 @@ class Store:
                                       f" is unreadable: {exc}") from None
 
     @_reading
-    def list(self, kind: str, parent: str, archived: bool | None = False) -> list[Record]:
-        """Resources of one collection in creation order; `archived` None means both.
+    def list(self, kind: str, parent: str, archived: bool | None = False,
+             where: tuple[str, str] | None = None) -> list[Record]:
+        """Resources of one collection in creation order; `archived` None means both; `where`
+        (a JSON path into the body, a value) keeps those whose body has that value there.
 
         A record that cannot be read is left out with a warning naming it: one damaged record
         must not hide all the others."""
@@ -267,6 +269,9 @@ class Store:
         if archived is not None:
             sql += " AND archived = ?"
             args.append(int(archived))
+        if where is not None:  # filtered by SQLite: the other bodies are never parsed here
+            sql += " AND json_extract(body, ?) = ?"
+            args.extend(where)
         records = []
         for row in self._connection().execute(sql + " ORDER BY rowid", args):
             try:
@@ -274,6 +279,19 @@ class Store:
             except UnreadableRecord as exc:
                 warn_unreadable(row["kind"], row["name"], row["version"], str(exc))
         return records
+
+    @_reading
+    def json_values(self, ids: list[str], path: str) -> dict:
+        """{lower-cased id: the value at JSON `path` in its body} for those of `ids` that exist, in one
+        query per 500 (SQLite reads the bodies: a parent polling its 100 children parses none here)."""
+        keys, found = [i.lower() for i in ids], {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            rows = self._connection().execute(
+                f"SELECT key, json_extract(body, ?) FROM resources WHERE key IN ({', '.join('?' * len(chunk))})",
+                [path, *chunk])
+            found.update((key, value) for key, value in rows)
+        return found
 
     @_reading
     def latest_and_next_version(self, container_id: str,

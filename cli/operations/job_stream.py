@@ -21,6 +21,7 @@ TERMINAL = ("Completed", "Failed", "Canceled", "NotResponding", "Paused")
 FAILED = ("Failed", "Canceled", "NotResponding")
 _USER_LOG = re.compile(r"^user_logs/std_log(?:_process_(\d+))?\.txt$")
 READ_CHUNK = 4 << 20  # bytes of a log fetched per request
+REUSED = "azureml.isreused"  # run history's mark of a pipeline step that reused an earlier run's outputs
 _LEGACY_LOG = re.compile(r"^azureml-logs/70_driver_log(?:_(\d+))?\.txt$")  # jobs of older runtimes
 
 
@@ -95,6 +96,11 @@ class StepTails:
             step = (run.get("properties") or {}).get("azureml.nodeid") or run.get("displayName") or child
             if self.statuses.get(child) in TERMINAL:
                 continue  # told and read to its end already
+            if status in TERMINAL and str((run.get("properties") or {}).get(REUSED)).lower() == "true":
+                # a reused step ran nowhere: it has no logs of its own to read
+                self.info(f"[{step}] Status: {status} (reused)")
+                self.statuses[child] = status
+                continue
             tail = self.tails.setdefault(child, LogTail(lambda text, prefix=f"[{step}] ": self.write(prefix + text)))
             details = run_details(client, base, child)
             status = details.get("status") or status

@@ -91,3 +91,68 @@ def test_cancel_children_skips_the_finished_ones(jobs):
     cancel_children(jobs.service.store, jobs.home, "local", "parent-4")
     assert children.statuses() == {"parent-4-done": "Completed"}
     jobs.client.post("jobs/parent-4/cancel", None)
+
+
+def test_children_recorded_in_one_held_transaction_list_under_their_parent_with_their_marks(jobs):
+    from cli.local.runner.children import REUSED_FROM_KEY, REUSED_KEY, children_of
+    from cli.local.store import open_store
+
+    jobs.submit("sleep.yml", "held")
+    jobs.submit("sleep.yml", "held_x")  # a parent whose name starts like the other's: its children stay its own
+    children = ChildJobs(jobs.service, "held")
+    other = ChildJobs(jobs.service, "held_x")
+    other.record_finished("held_x_a", command_properties("sleep.yml"))
+    children.hold_records()
+    for step in ("a", "b", "c"):
+        children.record_finished(f"held_{step}", command_properties("sleep.yml"),
+                                 **{REUSED_KEY: "true", REUSED_FROM_KEY: f"earlier_{step}"})
+    reader = open_store(jobs.home, "local")  # another connection, as another process has
+    try:
+        assert children_of(reader, "local", "held") == []  # nothing is visible before the one commit
+        children.release_records(held_for=600)  # not held that long yet: still one open transaction
+        assert children_of(reader, "local", "held") == []
+        children.release_records()
+        assert [r.name for r in children_of(reader, "local", "held")] == ["held_a", "held_b", "held_c"]
+    finally:
+        reader.close()
+    runs = jobs.client.get(f"https://api.ml.invalid/history/v1.0{WORKSPACE.arm_id}/runs/held/children")
+    assert [(r["runId"], r["status"], r["properties"][REUSED_KEY], r["properties"][REUSED_FROM_KEY])
+            for r in runs["value"]] == [(f"held_{s}", "Completed", "true", f"earlier_{s}") for s in "abc"]
+    listed, _ = job_ops.list_jobs(jobs.client, max_results=10, parent="held")
+    assert [(j["name"], j["status"]) for j in listed] == [(f"held_{s}", "Completed") for s in "abc"]
+
+    children.hold_records()
+    children.record_finished("held_d", command_properties("sleep.yml"))
+    children.release_records(RuntimeError("the pass failed"))  # rolled back: no half-recorded pass
+    assert [r.name for r in children_of(jobs.service.store, "local", "held")] == ["held_a", "held_b", "held_c"]
+    jobs.client.post("jobs/held/cancel", None)
+    jobs.client.post("jobs/held_x/cancel", None)
+
+
+def test_a_child_runners_news_wakes_its_parent(monkeypatch):
+    # what a pipeline's runner waits on between its steps (forked.wait_for_news), told by tell_parent;
+    # here the writer is this process, as a forked child's runner holds the same write end
+    from cli.local.runner import forked
+
+    forked._open_news()
+    monkeypatch.setattr(forked, "_parent_news", forked._news_write)
+    try:
+        assert forked.has_news()
+        forked.tell_parent()
+        assert forked.wait_for_news(30.0) is True  # woken by the news, not by the timeout
+        assert forked.wait_for_news(0.01) is False  # the news was read once: nothing more to wake for
+    finally:
+        os.close(forked._news_read)
+        os.close(forked._news_write)
+        forked._news_read = forked._news_write = None
+
+def test_statuses_are_read_in_one_query_and_a_missing_child_reads_deleted(jobs):
+    jobs.submit("sleep.yml", "reader")
+    children = ChildJobs(jobs.service, "reader")
+    children.record_finished("reader_done", command_properties("sleep.yml"))
+    children.record_finished("reader_failed", command_properties("sleep.yml"), status="Failed")
+    assert children.statuses(["reader_done", "reader_failed", "reader_never"]) == {
+        "reader_done": "Completed", "reader_failed": "Failed", "reader_never": "Deleted"}
+    ids = [jobs.service.arm_id("jobs", n) for n in ("reader_done", "reader_never")]
+    assert jobs.service.store.json_values(ids, "$.properties.status") == {ids[0].lower(): "Completed"}
+    jobs.client.post("jobs/reader/cancel", None)

@@ -11,6 +11,7 @@ import pytest
 
 from cli.local.runner.children import REUSED_FROM_KEY, REUSED_KEY
 from cli.operations import job as job_ops
+from cli.operations import job_stream
 from cli.spec.loader import load_spec
 from runner_support import LocalJobs
 
@@ -63,6 +64,12 @@ def test_three_steps_pass_data_by_reference_and_a_rerun_reuses_them(jobs, tmp_pa
     assert props["outputs"]["report"]["uri"] == report_uri  # the earlier outputs, not a copy
     assert jobs.get("pipe-2")["properties"]["outputs"]["report"]["uri"] == report_uri
     print(f"unchanged re-run: {time.monotonic() - started:.2f} s")
+    told, written = [], []
+    job_stream.stream(jobs.client, "pipe-2", info=told.append, write=written.append, fast=True)
+    assert [line for line in told if line.startswith("[")] == [  # reused steps have no logs of their own
+        "[prep] Status: Completed (reused)", "[train] Status: Completed (reused)",
+        "[evaluate] Status: Completed (reused)"]
+    assert any("step evaluate: reused the outputs of job pipe-1_evaluate" in line for line in written)
 
     create(jobs, EXAMPLE, "pipe-3", "inputs.rows=120")  # prep's input changed: everything runs again
     assert jobs.wait("pipe-3", timeout=60)["properties"]["status"] == "Completed"

@@ -137,3 +137,22 @@ def test_a_jobs_tracking_token_opens_its_own_run_only(jobs, tmp_path):
     assert jobs.wait("probe-1")["properties"]["status"] == "Completed", jobs.log("probe-1")
     found = json.loads((_output(jobs, "probe-1", "result") / "probe.json").read_text())
     assert found == {"own": 200, "no token": 401, "wrong token": 401, "other job": 403}
+
+
+def test_a_runner_is_woken_by_its_command_ending_not_only_by_its_polls(tmp_path):
+    # Runner.wait selects on these: readable once the process has ended
+    import select as select_module
+
+    from cli.local.runner import launch
+
+    processes = launch.start([launch.ProcessPlan([*launch.shell(), "sleep 0.2"], dict(os.environ),
+                                                 tmp_path / "std_log.txt")], tmp_path)
+    exits = launch.exit_descriptors(processes)
+    try:
+        if not exits:
+            pytest.skip("this system has no pidfd_open")
+        ready, _, _ = select_module.select(list(exits.values()), [], [], 60)
+        assert ready == list(exits.values()) and processes[0].wait(timeout=5) == 0
+    finally:
+        for fd in exits.values():
+            os.close(fd)

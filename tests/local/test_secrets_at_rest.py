@@ -92,6 +92,22 @@ def test_job_environment_rule():
         "MY_APP_MODE": "fast", "WANTED_TOKEN": "kept"}
 
 
+def test_the_job_environment_rule_matches_each_pattern_as_fnmatch_does():
+    # the patterns are compiled into one expression: it must keep and drop exactly what fnmatchcase would
+    from fnmatch import fnmatchcase
+
+    from cli.local.runner.job_env import ALLOWED, DENIED
+
+    names = ["PATH", "path", "PATH\n", "LC_ALL", "LC_", "lc_all", "CUDA_HOME", "X_KEY", "X_KEY_Y", "X_KEYS",
+             "AZURE_X", "MY_TOKENS", "SSH_AUTH_SOCK", "ML_HOME", "ML_", "PIP_INDEX_URL", "PIP_CACHE_DIR",
+             "[A]", "A*B", "OMP_NUM_THREADS", "HOSTNAME", "PYTHONPATH2", "UV_INDEX", "UV_INDEX_2", "TMP"]
+
+    def by_fnmatch(name: str) -> bool:
+        return (not any(fnmatchcase(name, p) for p in DENIED)) and any(fnmatchcase(name, p) for p in ALLOWED)
+
+    assert filtered({n: "v" for n in names}) == {n: "v" for n in names if by_fnmatch(n)}
+
+
 def test_datastore_and_compute_secrets_never_come_back(client):
     datastore = {"properties": {"datastoreType": "AzureBlob", "accountName": "acct", "containerName": "c",
                                 "credentials": {"credentialsType": "AccountKey",

@@ -330,6 +330,24 @@ def test_shutdown_frees_the_port(workspace):
         socket.create_connection(("127.0.0.1", port), timeout=2)
 
 
+def test_a_server_started_without_waiting_answers_its_first_request_and_keeps_its_job_scope(workspace):
+    # a job's server starts without waiting for its loop: the port listens at once, requests queue
+    server, url = start_tracking_server(workspace, job_run="job-a", wait=False)
+    try:
+        with httpx.Client(headers={"Authorization": f"Bearer {server.token}"}, timeout=30) as client:
+            assert client.get(f"{url}/health").text == "OK"
+            assert client.get(f"{url}/health", headers={"Authorization": "Bearer another-token"}).status_code == 401
+            server.store.create_job_run("job-b", "Default")
+            refused = client.get(f"{url}/api/2.0/mlflow/runs/get", params={"run_id": "job-b"})
+            assert refused.status_code == 403 and refused.json()["error_code"] == "PERMISSION_DENIED"
+    finally:
+        server.shutdown()
+    never_started, _ = start_tracking_server(workspace, wait=False)
+    never_started.shutdown()  # closing before its loop ran frees the port too
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", never_started.port), timeout=2)
+
+
 PYFUNC_SCRIPT = """
     import time
     import mlflow

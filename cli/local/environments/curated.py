@@ -4,6 +4,7 @@ tools/curated_environments.py from the public azureml-assets repository)."""
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from functools import lru_cache
@@ -43,6 +44,13 @@ def curated_name(environment_id: str) -> str | None:
 
 def definition(name: str) -> Definition:
     """The Definition of curated environment `name` (`sklearn-1.5`), from its shipped build context."""
+    return copy.deepcopy(_definition(name))  # a caller may add notices to its own copy
+
+
+@lru_cache(maxsize=64)
+def _definition(name: str) -> Definition:
+    # the shipped files do not change while ml runs: read once per process (and by a pipeline's runner
+    # before it forks its steps' runners, see runner/forked.py warm)
     known = index()["environments"]
     entry = known.get(name) or next((v for k, v in known.items() if k.lower() == name.lower()), None)
     if entry is None:

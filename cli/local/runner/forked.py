@@ -8,18 +8,31 @@ the child gets a new session, the runner's umask and log, and runs run.main as t
 would. The parent records the child's pid (runner.json) before letting it go on, over a pipe, so
 nothing the child records is overwritten. The child ends with os._exit: it never runs the parent's
 exit handlers nor touches the parent's database connections.
+
+What every step's runner would compute the same way (routers, the environment filter, a curated
+environment's definition) is computed in the parent before forking (preload, warm). A child's runner
+writes a byte to its parent's news pipe when it records its outcome (its watchdog does when the runner
+died), so the parent's wait (wait_for_news) ends at once; the parent reaps its children as it waits.
 """
 
 from __future__ import annotations
 
 import os
+import select
 import signal
 import sys
-import threading
+import time
 from pathlib import Path
 
 _enabled = False
 _in_runner = False  # only a runner process forks runners (never a CLI, a test or `ml local serve`)
+# News of the children: a parent's runner waits on the read end of its pipe (wait_for_news); each
+# child's runner it forked, and that runner's watchdog, write a byte to it when they record an
+# outcome (tell_parent), so a pipeline's next step starts at once instead of at the next poll.
+_news_read: int | None = None
+_news_write: int | None = None
+_parent_news: int | None = None  # in a forked runner: the write end of its parent's pipe
+_unreaped: list[int] = []  # pids of the runners this process forked and has not reaped yet
 
 
 def mark_runner() -> None:
@@ -40,11 +53,74 @@ def preload() -> None:
 
     # what uvicorn imports when a server first loads its config (protocols, loop): ~0.3 s otherwise
     uvicorn.Config(app=lambda scope, receive, send: None, log_level="error", lifespan="off").load()
+    # what every step's runner would otherwise compute again, the same each time (~40 ms a step)
+    from cli.local import service
+    from cli.local.runner import job_env, launch
+    from cli.local.tracking import server
+
+    service.shared_router()
+    server.shared_router()
+    job_env.filtered(os.environ)
+    launch.shell()
     _enabled = hasattr(os, "fork")
+
+
+def warm(properties: dict) -> None:
+    """Before forking a child's runner: read the child's curated environment definition here, once
+    for all the children using it (reading it is ~15 ms, and each fork would do it again)."""
+    from cli.local.environments import curated
+
+    if not _enabled or not properties.get("environmentId"):
+        return
+    try:
+        name = curated.curated_name(properties["environmentId"])
+        if name:
+            curated.definition(name)
+    except curated.UnknownEnvironment:
+        pass  # the child's runner says so
 
 
 def enabled() -> bool:
     return _enabled
+
+
+def _open_news() -> None:
+    global _news_read, _news_write
+    if _news_read is None:
+        _news_read, _news_write = os.pipe()
+        os.set_blocking(_news_read, False)
+        os.set_blocking(_news_write, False)  # a full pipe already says "look": never block a child on it
+
+
+def has_news() -> bool:
+    """Whether children forked from this process wake it (wait_for_news)."""
+    return _news_read is not None
+
+
+def wait_for_news(timeout: float) -> bool:
+    """Sleep until a forked child's runner (or its watchdog) recorded an outcome, or `timeout` s;
+    True when woken by one. Without forked children: a plain sleep."""
+    if _news_read is None:
+        time.sleep(timeout)
+        return False
+    reap()
+    ready, _, _ = select.select([_news_read], [], [], timeout)
+    if ready:
+        try:
+            while os.read(_news_read, 4096):
+                pass
+        except BlockingIOError:
+            pass
+    return bool(ready)
+
+
+def tell_parent() -> None:
+    """In a forked runner (or its watchdog): wake the parent's runner waiting in wait_for_news."""
+    if _parent_news is not None:
+        try:
+            os.write(_parent_news, b".")
+        except OSError:  # full (the parent will look anyway) or the parent is gone
+            pass
 
 
 def spawn(home: Path, workspace: str, job: str) -> int:
@@ -52,8 +128,11 @@ def spawn(home: Path, workspace: str, job: str) -> int:
     from cli.local.private import PRIVATE_UMASK
     from cli.local.runner.state import JobFolder, process_start, write_info
 
+    global _news_read, _news_write, _parent_news, _unreaped
     folder = JobFolder.of(home, workspace, job)
     folder.make()
+    _open_news()
+    reap()
     go_read, go_write = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -65,6 +144,9 @@ def spawn(home: Path, workspace: str, job: str) -> int:
             for sig in (signal.SIGTERM, signal.SIGINT):  # a cancel may come before run.main is ready
                 signal.signal(sig, lambda signum, frame: early.append(signum))
             os.close(go_write)
+            os.close(_news_read)  # this runner tells its parent through the write end; it waits on its own
+            _parent_news, _news_read, _news_write = _news_write, None, None
+            _unreaped = []  # its siblings are not its children
             os.setsid()
             os.umask(PRIVATE_UMASK)
             log = os.open(folder.runner_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -98,12 +180,17 @@ def spawn(home: Path, workspace: str, job: str) -> int:
     finally:
         os.write(go_write, b"1")
         os.close(go_write)
-    threading.Thread(target=_reap, args=(pid,), daemon=True, name=f"reap-runner-{job}").start()
+    _unreaped.append(pid)
     return pid
 
 
-def _reap(pid: int) -> None:
-    try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
+def reap() -> None:
+    """Collect the exit status of the children's runners that have ended (a zombie reads as ended
+    already, see state.process_start): done at each wait_for_news and spawn, not by a thread each."""
+    for pid in list(_unreaped):
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if done:
+            _unreaped.remove(pid)

@@ -16,8 +16,10 @@ job. Variables the runner sets (AZUREML_*, MLFLOW_*, inputs and outputs) come on
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
-from typing import Mapping
+import fnmatch
+import functools
+import re
+from typing import Callable, Mapping
 
 ALLOW_VARIABLE = "ML_JOB_ENV_ALLOW"
 DENY_VARIABLE = "ML_JOB_ENV_DENY"
@@ -59,15 +61,22 @@ def _patterns(value: str | None) -> list[str]:
     return [p.strip() for p in (value or "").split(",") if p.strip()]
 
 
-def _matches(name: str, patterns) -> bool:
-    return any(fnmatchcase(name, p) for p in patterns)
+@functools.lru_cache(maxsize=16)
+def _matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
+    """One compiled regular expression for a set of fnmatch patterns (case-sensitive, as fnmatchcase).
+
+    Compiled once per process (and before a pipeline's runner forks its steps' runners): fnmatch would
+    compile each of these ~110 patterns again in every step's runner, ~20 ms a step."""
+    if not patterns:
+        return lambda name: False
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns)).match
 
 
 def filtered(environ: Mapping[str, str]) -> dict[str, str]:
     """The part of `environ` a job may see (rules in the module docstring)."""
     extra_allow = _patterns(environ.get(ALLOW_VARIABLE))
     exact = {p for p in extra_allow if not any(c in p for c in "*?[")}
-    deny = [*DENIED, *_patterns(environ.get(DENY_VARIABLE))]
-    allow = [*ALLOWED, *extra_allow]
+    denied = _matcher((*DENIED, *_patterns(environ.get(DENY_VARIABLE))))
+    allowed = _matcher((*ALLOWED, *extra_allow))
     return {name: value for name, value in environ.items()
-            if name in exact or (not _matches(name, deny) and _matches(name, allow))}
+            if name in exact or (not denied(name) and allowed(name))}

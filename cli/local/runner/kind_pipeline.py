@@ -14,8 +14,6 @@
 
 from __future__ import annotations
 
-import time
-
 from cli.local.runner.children import REUSED_FROM_KEY, REUSED_KEY
 from cli.local.runner.errors import JobError
 from cli.local.runner.pipeline_reuse import ReuseIndex, step_key
@@ -24,6 +22,7 @@ from cli.local.runner.state import TERMINAL
 from cli.local.store import utcnow
 
 POLL_SECONDS = 0.02
+HOLD_SECONDS = 0.1  # at most this long (and one step key) in one transaction recording reused steps
 
 
 def _flag(settings: dict, key: str) -> bool:
@@ -75,10 +74,16 @@ class PipelineRun:
                     self.children.cancel_all()
                 return "Failed", self.why(failed[0])
             progress = True
-            while progress:  # a reused step makes its downstream steps ready in the same pass
-                progress = self.schedule(steps, bindings, running, keys, blocked, force)
+            try:
+                while progress:  # a reused step makes its downstream steps ready in the same pass
+                    progress = self.schedule(steps, bindings, running, keys, blocked, force)
+            except BaseException as error:
+                self.children.release_records(error)
+                raise
+            self.children.release_records()  # reused steps are written in one transaction
             if not running:  # nothing runs and nothing more can start
                 break
+            self.children.pause(POLL_SECONDS)  # until a step's runner records its outcome (or a while)
             for name, status in self.children.statuses(list(running.values())).items():
                 step = next(s for s, c in running.items() if c == name)
                 if status in TERMINAL or status == "Deleted":
@@ -87,7 +92,6 @@ class PipelineRun:
                     self.say(f"step {step}: {status}")
                     if status == "Completed" and step in keys:
                         self.reuse.remember(keys[step], name)
-            time.sleep(POLL_SECONDS)
         failed = [s for s, status in self.status.items() if status != "Completed"]
         self.bind_pipeline_outputs()
         if failed:
@@ -120,6 +124,7 @@ class PipelineRun:
             if compute and "/" not in compute:  # a compute named by a pipeline input: its ARM id
                 compute = self.runner.service.arm_id("computes", compute)
             body = child_body(step, child, self.props, bindings, compute)
+            self.children.release_records(held_for=HOLD_SECONDS)  # a step key may hash much data: not for long
             key = step_key(body, step.component, self.runner.resolver()) if step.kind in ("command", "parallel") else None
             earlier = (self.reuse.find(key, self.runner.store, self.runner.service.workspace_id)
                        if key and step.deterministic and not force else None)
@@ -148,6 +153,7 @@ class PipelineRun:
                 outputs[port] = {**spec, "uri": data.output_uri(earlier, port, before)}
             outputs[port].pop("assetName", None)  # registered by the step that made it
             outputs[port].pop("assetVersion", None)
+        self.children.hold_records()
         self.children.record_finished(child, {**body, "outputs": outputs},
                                       **{REUSED_KEY: "true", REUSED_FROM_KEY: earlier})
         self.child_names[name] = child

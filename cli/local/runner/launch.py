@@ -9,6 +9,7 @@ to run as root and oversubscribed); without mpirun the job fails saying so.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -29,8 +30,13 @@ class ProcessPlan:
     log: Path
 
 
+@functools.lru_cache(maxsize=1)
+def _shell_path() -> str:
+    return shutil.which("bash") or "/bin/sh"  # a PATH walk: once per process (forked step runners inherit it)
+
+
 def shell() -> list[str]:
-    return [shutil.which("bash") or "/bin/sh", "-c"]
+    return [_shell_path(), "-c"]
 
 
 def free_port() -> int:
@@ -100,6 +106,18 @@ def start(plans: list[ProcessPlan], cwd: Path) -> list[subprocess.Popen]:
         stop(processes, grace=0)
         raise JobError(f"could not start the command: {exc}") from None
     return processes
+
+
+def exit_descriptors(processes: list[subprocess.Popen]) -> dict[int, int]:
+    """{index: a descriptor readable once that process has ended} (Linux pidfds), to wait on with
+    select instead of polling; empty where the system has none. The caller closes them."""
+    found = {}
+    for index, process in enumerate(processes):
+        try:
+            found[index] = os.pidfd_open(process.pid)
+        except (AttributeError, OSError):  # no pidfd_open (macOS, old kernels), or already reaped
+            continue
+    return found
 
 
 def groups(processes: list[subprocess.Popen]) -> list[list]:

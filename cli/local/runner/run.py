@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import signal
 import sys
@@ -65,6 +66,10 @@ class Runner:
     def status(self, status: str, **properties: str) -> None:
         stored = set_status(self.store, self.workspace, self.job, status, **properties)
         log(f"status {status}" + ("" if stored == status else f" not recorded: the job is {stored}"))
+        if stored in TERMINAL:
+            from cli.local.runner import forked
+
+            forked.tell_parent()  # a parent's runner waiting for this child looks now
         if stored != status and status not in TERMINAL:
             raise Canceled()
 
@@ -274,9 +279,18 @@ class Runner:
     def wait(self, props: dict, plans) -> tuple[str, str, list[Path]]:
         from cli.rest.common import duration_seconds
 
-        timeout = duration_seconds((props.get("limits") or {}).get("timeout"))
+        limit = (props.get("limits") or {}).get("timeout")
+        timeout = duration_seconds(limit) if limit else None  # its pattern compiles in ~5 ms: only when needed
         started = last_store_check = time.monotonic()
         delay = 0.005  # short commands finish in milliseconds: look often at first, then every POLL_SECONDS
+        exits = launch.exit_descriptors(self.processes)
+        try:
+            return self._wait(plans, timeout, started, last_store_check, delay, exits)
+        finally:
+            for fd in exits.values():
+                os.close(fd)
+
+    def _wait(self, plans, timeout, started, last_store_check, delay, exits) -> tuple[str, str, list[Path]]:
         while True:
             codes = [p.poll() for p in self.processes]
             failed = next((i for i, c in enumerate(codes) if c not in (None, 0)), None)
@@ -296,7 +310,11 @@ class Runner:
             if self.cancel_signaled:
                 launch.stop(self.processes)
                 return "Canceled", "", []
-            time.sleep(delay)
+            going = [fd for i, fd in exits.items() if codes[i] is None]
+            if going:  # woken at once when a process ends, else after `delay` (cancel, timeout, store)
+                select.select(going, [], [], delay)
+            else:
+                time.sleep(delay)
             delay = min(delay * 1.5, POLL_SECONDS)
 
     # ---- MLflow tracking
@@ -307,7 +325,8 @@ class Runner:
         except ImportError:
             log("no tracking server available: MLFLOW_* variables not set")
             return {}
-        server, url = start_tracking_server(self.service.root, job_run=self.job)  # its token reaches this job only
+        # its token reaches this job only; the port listens at once, the command need not wait for the loop
+        server, url = start_tracking_server(self.service.root, job_run=self.job, wait=False)
         self.tracking = server
         run = server.store.create_job_run(self.job, experiment)
         return {**job_environment(url, run, server.token), "MLFLOW_EXPERIMENT_NAME": experiment}
@@ -324,6 +343,8 @@ class Runner:
     # ---- outputs as assets
 
     def register_outputs(self, props: dict) -> None:
+        if not any(spec and spec.get("assetName") for spec in (props.get("outputs") or {}).values()):
+            return
         import httpx
 
         from cli.client.transports.local import LocalTransport

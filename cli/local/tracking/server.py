@@ -10,6 +10,7 @@ MLFLOW_TRACKING_TOKEN); a job's token reaches its own runs only (cli.local.track
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import secrets
@@ -270,6 +271,19 @@ def build_router() -> Router:
     return router
 
 
+@functools.cache
+def _routes() -> tuple:
+    return tuple(build_router().routes)
+
+
+def shared_router() -> Router:
+    """A router of the tracking routes, built once per process (and in a pipeline's runner before it
+    forks its steps' runners): each step's server would otherwise build the same one again."""
+    router = Router()
+    router.routes = list(_routes())
+    return router
+
+
 class TrackingServer:
     """The tracking API of one workspace's store, served on 127.0.0.1 behind a bearer token.
 
@@ -279,7 +293,7 @@ class TrackingServer:
         self.store = store
         self.token = token or secrets.token_urlsafe(32)
         self.scope = RunScope(store, job_run) if job_run else None
-        self.router = build_router()
+        self.router = shared_router()
         self._served = None
 
     def answer(self, request: Request) -> httpx.Response:
@@ -313,10 +327,10 @@ class TrackingServer:
     def port(self) -> int:
         return self._served.port
 
-    def start(self) -> "TrackingServer":
+    def start(self, wait: bool = True) -> "TrackingServer":
         from cli.local.serving import serve
 
-        self._served = serve(self.app, name="mlflow-tracking")
+        self._served = serve(self.app, name="mlflow-tracking", wait=wait)
         return self
 
     def shutdown(self) -> None:
@@ -328,11 +342,13 @@ class TrackingServer:
             self.store.close()
 
 
-def start_tracking_server(workspace_dir: Path, *, job_run: str | None = None) -> tuple[TrackingServer, str]:
+def start_tracking_server(workspace_dir: Path, *, job_run: str | None = None,
+                          wait: bool = True) -> tuple[TrackingServer, str]:
     """Serve the tracking API of one workspace on an ephemeral 127.0.0.1 port, in a thread.
 
-    `job_run`: limit the server's token to that run and the runs below it."""
-    server = TrackingServer(TrackingStore(workspace_dir), job_run=job_run).start()
+    `job_run`: limit the server's token to that run and the runs below it. `wait` False: return as
+    soon as the port listens (the job's first request waits in the backlog until the loop runs)."""
+    server = TrackingServer(TrackingStore(workspace_dir), job_run=job_run).start(wait=wait)
     return server, server.url
 
 
