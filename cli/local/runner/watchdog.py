@@ -90,10 +90,10 @@ def watch_over(home: Path, workspace: str, job: str, runner_pid: int) -> None:
         except (ProcessLookupError, PermissionError):
             pass
         settled = reconcile(store, home, workspace, record)
+        print(f"{utcnow()} watchdog: the runner (pid {runner_pid}) is gone; the job is now"
+              f" {settled.body['properties'].get('status')}", flush=True)
         from cli.local.runner import forked
 
         forked.tell_parent()  # the runner was a forked child: its parent's runner learns of it now
-        print(f"{utcnow()} watchdog: the runner (pid {runner_pid}) is gone; the job is now"
-              f" {settled.body['properties'].get('status')}", flush=True)
     finally:
         store.close()
