@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from cli.local.endpoints import folder, read_keys, tokens, upstream
+from cli.local.endpoints.asgi_io import read_body, send_bytes, send_json
 
 
 class Routing:
@@ -130,7 +131,7 @@ class Router:
             if method == "POST" and path == "/score":
                 headers = dict(scope["headers"])  # ASGI names are lower-case bytes
                 if not self.authorised(headers.get(b"authorization", b"").decode("latin-1")):
-                    return await _answer(send, 401, unauthorised, challenge)
+                    return await send_json(send, 401, unauthorised, challenge)
                 wanted = headers.get(b"azureml-model-deployment", b"").decode("latin-1") or None
                 if self.refresh is not None and self.routing_changed():
                     await asyncio.to_thread(self.refresh)  # an update answered as Succeeded: in force now
@@ -141,48 +142,28 @@ class Router:
                     await asyncio.to_thread(self.refresh)
                     name = self.pick(wanted)
                 if name is None:
-                    return await _answer(send, 404, {"message": (
+                    return await send_json(send, 404, {"message": (
                         f"Deployment '{wanted}' does not exist or is not ready in endpoint '{self.endpoint}'."
                         if wanted else "No valid deployments to route to. Please check that the endpoint has at"
                         " least one deployment with positive weight values or use a deployment specific header"
                         " to route.")})
-                body = await _body(receive)
+                body = await read_body(receive)
                 content_type = headers.get(b"content-type", b"application/json").decode("latin-1")
                 if not wanted:
                     for shadow, share in self.routing.mirror.items():
                         if shadow != name and shadow in self.routing.live and random.uniform(0, 100) < share:
                             asyncio.ensure_future(self.forward(shadow, body, content_type))
                 status, kind, content = await self.forward(name, body, content_type)
-                return await _send(send, status, kind.encode("latin-1"), content,
+                return await send_bytes(send, status, kind.encode("latin-1"), content,
                                    [(b"azureml-model-deployment", name.encode())])
             if method == "GET" and path == "/":
-                return await _send(send, 200, b"text/plain; charset=utf-8", b"Healthy")
+                return await send_bytes(send, 200, b"text/plain; charset=utf-8", b"Healthy")
             if method == "GET" and path == "/swagger.json":
-                return await _answer(send, 200, {"swagger": "2.0", "info": {"title": self.endpoint, "version": "1.0"},
+                return await send_json(send, 200, {"swagger": "2.0", "info": {"title": self.endpoint, "version": "1.0"},
                                                  "paths": {"/score": {"post": {"responses": {"200": {"description": "OK"}}}}}})
-            return await _answer(send, 404 if method in ("GET", "POST") else 405, {"message": "Not Found"})
+            return await send_json(send, 404 if method in ("GET", "POST") else 405, {"message": "Not Found"})
 
         return app
-
-
-async def _body(receive) -> bytes:
-    message = await receive()
-    body = message.get("body", b"")
-    while message.get("more_body"):
-        message = await receive()
-        body += message.get("body", b"")
-    return body
-
-
-async def _answer(send, status: int, document: dict, extra: list | None = None) -> None:
-    await _send(send, status, b"application/json", json.dumps(document).encode(), extra)
-
-
-async def _send(send, status: int, content_type: bytes, content: bytes, extra: list | None = None) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type), (b"content-length", str(len(content)).encode()),
-                            *(extra or ())]})
-    await send({"type": "http.response.body", "body": content})
 
 
 def main(argv: list[str]) -> None:

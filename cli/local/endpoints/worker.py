@@ -14,11 +14,12 @@ from __future__ import annotations
 import asyncio
 import hmac
 import importlib.util
-import json
 import os
 import sys
 import time
 import traceback
+
+from cli.local.endpoints.asgi_io import read_body, send_bytes, send_json
 
 
 def _load_script(path: str):
@@ -83,50 +84,31 @@ def build_app(run, token: str, max_concurrent: int, timeout_s: float):
         if path == "/score" and method == "POST":
             given = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
             if not hmac.compare_digest(given, expected):
-                return await _answer(send, 401, {"message": "unauthorised"})
+                return await send_json(send, 401, {"message": "unauthorised"})
             if busy >= max_concurrent:
-                return await _answer(send, 429, {"message": f"Too many requests: more than {max_concurrent} at once"})
+                return await send_json(send, 429, {"message": f"Too many requests: more than {max_concurrent} at once"})
             busy += 1
             try:
-                status, result = await score((await _body(receive)).decode("utf-8", "replace"))
+                status, result = await score((await read_body(receive)).decode("utf-8", "replace"))
             except Exception as exc:  # the script's failure is the caller's 500, and the log's traceback
                 if getattr(exc, "http_status", 500) == 400:  # the caller's input (an MLflow model's checks)
-                    return await _answer(send, 400, {"message": str(exc)})
+                    return await send_json(send, 400, {"message": str(exc)})
                 traceback.print_exc()
-                return await _answer(send, 500, {"message": f"An unexpected error occurred in scoring script: {exc}"})
+                return await send_json(send, 500, {"message": f"An unexpected error occurred in scoring script: {exc}"})
             finally:
                 busy -= 1
             if status == 408:
-                return await _answer(send, 408, {"message": f"Request timed out after {int(timeout_s * 1000)} ms"})
+                return await send_json(send, 408, {"message": f"Request timed out after {int(timeout_s * 1000)} ms"})
             if isinstance(result, (bytes, bytearray)):
-                return await _send(send, 200, b"application/octet-stream", bytes(result))
+                return await send_bytes(send, 200, b"application/octet-stream", bytes(result))
             if hasattr(result, "body") and hasattr(result, "status_code"):  # a Response the script built
                 return await result(scope, receive, send)
-            return await _answer(send, 200, result)
+            return await send_json(send, 200, result)
         if method == "GET" and path in ("/", "/ready", "/live"):
-            return await _send(send, 200, b"text/plain; charset=utf-8", b"Healthy")
-        return await _answer(send, 404 if method in ("GET", "POST") else 405, {"message": "Not Found"})
+            return await send_bytes(send, 200, b"text/plain; charset=utf-8", b"Healthy")
+        return await send_json(send, 404 if method in ("GET", "POST") else 405, {"message": "Not Found"})
 
     return app
-
-
-async def _body(receive) -> bytes:
-    message = await receive()
-    body = message.get("body", b"")
-    while message.get("more_body"):
-        message = await receive()
-        body += message.get("body", b"")
-    return body
-
-
-async def _answer(send, status: int, document) -> None:
-    await _send(send, status, b"application/json", json.dumps(document, default=str).encode())
-
-
-async def _send(send, status: int, content_type: bytes, content: bytes) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type), (b"content-length", str(len(content)).encode())]})
-    await send({"type": "http.response.body", "body": content})
 
 
 def main() -> None:
