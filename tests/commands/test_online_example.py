@@ -18,8 +18,14 @@ def test_example_trains_deploys_blue_green_and_scores(tmp_path, job_environments
     ml = tmp_path / "ml"
     ml.write_text(f"#!/bin/sh\nPYTHONPATH={REPO} exec {sys.executable} -m cli \"$@\"\n")
     ml.chmod(ml.stat().st_mode | stat.S_IXUSR)
-    result = subprocess.run(["bash", str(EXAMPLE / "deploy.sh")], env={**os.environ, "ML": str(ml)},
-                            capture_output=True, text=True, timeout=900)
+    result = None
+    try:
+        result = subprocess.run(["bash", str(EXAMPLE / "deploy.sh")], env={**os.environ, "ML": str(ml)},
+                                capture_output=True, text=True, timeout=900)
+    finally:
+        if result is None or result.returncode != 0:  # stopped half-way: its router and workers would outlive us
+            subprocess.run([str(ml), "online-endpoint", "delete", "-n", "sklearn-diabetes", "--yes"],
+                           capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
     assert '"blue": 90' in out and '"green": 10' in out
