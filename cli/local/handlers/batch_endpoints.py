@@ -17,7 +17,7 @@ import hmac
 from cli.local import ids
 from cli.local.contract import check_request
 from cli.local.handlers import checks
-from cli.local.handlers.common import envelope, order, page, system_data
+from cli.local.handlers.common import envelope, order, page, system_data, stored
 from cli.local.handlers.operations import accepted
 from cli.local.http import ApiError, Call, json_response, not_found
 from cli.local.store import utcnow
@@ -41,10 +41,7 @@ def scoring_uri(service, endpoint: str) -> str:
 
 
 def get_endpoint(call: Call, conn=None):
-    record = call.service.store.get(_endpoint_id(call), conn)
-    if record is None:
-        raise not_found("batch endpoint", call.params["endpointName"])
-    return record
+    return stored(call, _endpoint_id(call), "batch endpoint", call.params["endpointName"], conn)
 
 
 def _shown(body: dict, state: str | None = None) -> dict:
@@ -163,10 +160,7 @@ def put_deployment(call: Call):
 
 def _get_deployment(call: Call, conn=None):
     get_endpoint(call, conn)
-    record = call.service.store.get(_deployment_id(call), conn)
-    if record is None:
-        raise not_found("batch deployment", call.params["deploymentName"])
-    return record
+    return stored(call, _deployment_id(call), "batch deployment", call.params["deploymentName"], conn)
 
 
 def get_deployment(call: Call):

@@ -5,13 +5,21 @@ from __future__ import annotations
 import getpass
 from urllib.parse import urlencode
 
-from cli.local.http import ApiError, Call, json_response
+from cli.local.http import ApiError, Call, json_response, not_found
 from cli.local.ids import resource_type
 from cli.local.store import Record, utcnow
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 LIST_VIEWS = {"activeonly": False, "archivedonly": True, "all": None}
+
+
+def stored(call: Call, resource_id: str, kind: str, name: str, conn=None) -> Record:
+    """The stored record `resource_id`, or a 404 naming the `kind` and `name` the client asked for."""
+    record = call.service.store.get(resource_id, conn)
+    if record is None:
+        raise not_found(kind, name)
+    return record
 
 
 def user() -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from cli.local import ids
 from cli.local.contract import check_request
 from cli.local.handlers import checks
-from cli.local.handlers.common import envelope, order, page, system_data
+from cli.local.handlers.common import envelope, order, page, system_data, stored
 from cli.local.handlers.operations import accepted
 from cli.local.handlers.secrets import compute_secrets, without_secrets
-from cli.local.http import ApiError, Call, json_response, not_found
+from cli.local.http import ApiError, Call, json_response
 from cli.local.store import utcnow
 
 READ_ONLY = {"provisioningState", "createdOn", "modifiedOn", "provisioningErrors", "isAttachedCompute"}
@@ -19,10 +19,7 @@ def _id(call: Call) -> str:
 
 
 def _get(call: Call, conn=None):
-    record = call.service.store.get(_id(call), conn)
-    if record is None:
-        raise not_found("compute", call.params["computeName"])
-    return record
+    return stored(call, _id(call), "compute", call.params["computeName"], conn)
 
 
 def put(call: Call):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from cli.local import ids
 from cli.local.contract import check_request
 from cli.local.handlers import checks
-from cli.local.handlers.common import envelope, order, page, system_data
+from cli.local.handlers.common import envelope, order, page, system_data, stored
 from cli.local.handlers.secrets import without_secrets
-from cli.local.http import ApiError, Call, json_response, not_found
+from cli.local.http import ApiError, Call, json_response
 
 
 DEFAULT_CREDENTIALS = {"credentialsType": "AccountKey"}  # the key itself is never stored nor shown
@@ -61,10 +61,7 @@ def put(call: Call):
 
 
 def get(call: Call):
-    record = call.service.store.get(_id(call))
-    if record is None:
-        raise not_found("datastore", call.params["name"])
-    return json_response(200, _render(record))
+    return json_response(200, _render(stored(call, _id(call), "datastore", call.params["name"])))
 
 
 def list_(call: Call):
@@ -92,9 +89,7 @@ def delete(call: Call):
 
 def list_secrets(call: Call):
     body = call.json(required=False)
-    record = call.service.store.get(_id(call))
-    if record is None:
-        raise not_found("datastore", call.params["name"])
+    record = stored(call, _id(call), "datastore", call.params["name"])
     props = record.body["properties"]
     secrets = (props.get("credentials") or {}).get("secrets")
     if props.get("accountName") == call.service.workspace and props.get("endpoint") == ids.BLOB_ENDPOINT_SUFFIX:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from cli.local import endpoints, ids
 from cli.local.handlers import checks
-from cli.local.handlers.common import envelope, page, system_data
+from cli.local.handlers.common import envelope, page, system_data, stored
 from cli.local.handlers.operations import accepted
-from cli.local.http import ApiError, Call, json_response, not_found
+from cli.local.http import ApiError, Call, json_response
 from cli.local.endpoints import tokens
 
 EP_KIND, DEP_KIND = "onlineEndpoints", "onlineEndpoints/deployments"
@@ -22,10 +22,7 @@ def _endpoint_id(call: Call) -> str:
 
 
 def _endpoint(call: Call, conn=None):
-    record = call.service.store.get(_endpoint_id(call), conn)
-    if record is None:
-        raise not_found("online endpoint", call.params["endpointName"])
-    return record
+    return stored(call, _endpoint_id(call), "online endpoint", call.params["endpointName"], conn)
 
 
 def _folder(call: Call):
@@ -177,10 +174,7 @@ def put_deployment(call: Call):
 
 def _deployment(call: Call, conn=None):
     _endpoint(call, conn)
-    record = call.service.store.get(_deployment_id(call), conn)
-    if record is None:
-        raise not_found("online deployment", call.params["deploymentName"])
-    return record
+    return stored(call, _deployment_id(call), "online deployment", call.params["deploymentName"], conn)
 
 
 def get_deployment(call: Call):
