@@ -18,16 +18,18 @@ class Served:
     """An app being served: `url`, `port`, and `close()` (idempotent) that frees the port."""
 
     def __init__(self, app, *, name: str = "ml-http", port: int = 0, tls: tuple[str, str] | None = None,
-                 http="h11", loop: str = "asyncio"):
+                 http="h11", loop: str = "asyncio", listening: socket.socket | None = None):
         import uvicorn
 
-        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say so, and with Nagle
-        # on, a response's head and body in two writes cost 40 ms each (delayed ACK).
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self._socket.bind((LOOPBACK, port))
-        # listening from here on: a client that connects before the server's loop runs waits in the
-        # backlog instead of being refused, so a caller need not wait for the start (start(wait=False))
-        self._socket.listen(BACKLOG)
+        if listening is None:  # else a socket already bound to 127.0.0.1 and listening (tracking/shared.py)
+            # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say so, and with Nagle
+            # on, a response's head and body in two writes cost 40 ms each (delayed ACK).
+            listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+            listening.bind((LOOPBACK, port))
+            # listening from here on: a client that connects before the server's loop runs waits in the
+            # backlog instead of being refused, so a caller need not wait for the start (start(wait=False))
+            listening.listen(BACKLOG)
+        self._socket = listening
         self.port = self._socket.getsockname()[1]
         config = uvicorn.Config(app, log_level="error", access_log=False, lifespan="off",
                                 timeout_keep_alive=300,  # a job's mlflow session reuses one connection

@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 
 import httpx
 import pytest
@@ -505,3 +506,66 @@ def test_autolog_records_a_sklearn_fit(tracking, client, tmp_path):
     import numpy
     predicted = mlflow.pyfunc.load_model(f"models:/{model.model_id}").predict(numpy.array([[4.0]]))
     assert abs(predicted[0] - 4.1) < 0.2
+
+
+# ---- the children's server (cli.local.tracking.shared): one process, a token per job
+
+
+def test_job_tokens_name_their_job_and_nothing_else():
+    from cli.local.tracking.shared import JobTokens
+
+    tokens = JobTokens()
+    token = tokens.token_for("pipe_1_s0")
+    assert tokens.job_of(token) == "pipe_1_s0"
+    job, _, mac = token.rpartition(".")
+    assert tokens.job_of(f"pipe_1_s1.{mac}") is None  # another job's name under this one's signature
+    assert tokens.job_of(token[:-1] + ("0" if token[-1] != "0" else "1")) is None
+    assert JobTokens().job_of(token) is None  # another parent's secret
+    assert tokens.job_of("") is None and tokens.job_of(mac) is None and tokens.job_of(f".{mac}") is None
+
+
+def test_the_childrens_server_keeps_each_job_to_its_runs_and_ends_with_its_lifeline(workspace, tmp_path):
+    from cli.local.tracking.shared import SharedTracking
+
+    store = TrackingStore(workspace)
+    try:
+        shared = SharedTracking(workspace)
+        port = int(shared.url.rsplit(":", 1)[1])
+        for job in ("job_a", "job_b"):
+            store.create_job_run(job, "exp")
+        script = """
+            import mlflow
+            mlflow.log_metric("loss", 0.25)
+            mlflow.log_param("who", "a")
+        """
+        run = {"info": {"run_id": "job_a", "experiment_id": store.get_experiment_by_name("exp")["experiment_id"]}}
+        env = {**os.environ, **job_environment(shared.url, run, shared.token_for("job_a")),
+               "MLFLOW_DISABLE_TELEMETRY": "true", "NO_PROXY": "127.0.0.1"}
+        result = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], env=env, capture_output=True,
+                                text=True, timeout=20)
+        assert result.returncode == 0, result.stderr[-2000:]
+        logged = store.get_run("job_a")["data"]
+        assert [(m["key"], m["value"]) for m in logged["metrics"]] == [("loss", 0.25)]
+        assert {"key": "who", "value": "a"} in logged["params"]
+        with httpx.Client(base_url=shared.url, timeout=30) as http:
+            as_a = {"Authorization": f"Bearer {shared.token_for('job_a')}"}
+            refused = http.get("/api/2.0/mlflow/runs/get", params={"run_id": "job_b"}, headers=as_a)
+            assert refused.status_code == 403 and refused.json()["error_code"] == "PERMISSION_DENIED"
+            found = http.post("/api/2.0/mlflow/runs/search", json={"experiment_ids": [run["info"]["experiment_id"]]},
+                              headers=as_a).json()["runs"]
+            assert [r["info"]["run_id"] for r in found] == ["job_a"]
+            forged = shared.token_for("job_a").rpartition(".")[2]
+            for header in ({}, {"Authorization": f"Bearer job_b.{forged}"}, {"Authorization": "Bearer job_b"}):
+                answer = http.get("/api/2.0/mlflow/runs/get", params={"run_id": "job_b"}, headers=header)
+                assert answer.status_code == 401, header
+        shared.release()  # nobody else holds the lifeline: the server ends and frees its port
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=2).close()
+            except OSError:
+                break
+            assert time.monotonic() < deadline, "the children's server outlived its lifeline"
+            time.sleep(0.05)
+    finally:
+        store.close()

@@ -71,6 +71,7 @@ from pathlib import Path
 
 def spawn(home: Path, workspace: str, job: str) -> int:
     """Start the detached runner of `job`; returns its pid. Its identity goes to runner.json at once."""
+    from cli.local import interpreter
     from cli.local.private import PRIVATE_UMASK
     from cli.local.runner import forked
     from cli.local.runner.state import JobFolder, process_start, write_info
@@ -79,12 +80,11 @@ def spawn(home: Path, workspace: str, job: str) -> int:
         return forked.spawn(home, workspace, job)
     folder = JobFolder.of(home, workspace, job)
     folder.make()
-    package_root = str(Path(__file__).resolve().parents[3])  # so `-m cli...` imports this same code
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (package_root, os.environ.get("PYTHONPATH"))))}
     with open(folder.runner_log, "ab") as log:
         process = subprocess.Popen([sys.executable, "-m", "cli.local.runner", str(home), workspace, job],
                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True, close_fds=True, env=env, cwd=folder.root,
+                                   start_new_session=True, close_fds=True, env=interpreter.environment(),
+                                   cwd=folder.root,
                                    umask=PRIVATE_UMASK)  # all it writes is under ML_HOME: private
     write_info(folder, pid=process.pid, start=process_start(process.pid))
     # Reap it when it ends, so a long-lived caller keeps no zombie (a zombie also reads as dead).

@@ -98,6 +98,10 @@ class ChildJobs:
 
         if not forked.enabled():
             forked.preload()  # in a runner: from the first child on, children's runners are forks of it
+            if forked.enabled():
+                from cli.local.tracking import shared
+
+                shared.start(self.service.root)  # and one MLflow server serves them all (tracking/shared.py)
         forked.warm(properties)
         body = {"properties": child_properties(properties, self.parent, self.root)}
         # the same PUT any client sends (the contract check, the job handler, its runner started), handed

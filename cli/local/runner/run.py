@@ -44,6 +44,19 @@ def service_notices(props: dict) -> list[str]:
             " the job runs without them"]
 
 
+class JobTracking:
+    """A command job's MLflow run: its store, and its own server unless its parent serves its children."""
+
+    def __init__(self, store, server=None):
+        self.store, self.server = store, server
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()  # closes the store too
+        else:
+            self.store.close()
+
+
 class Runner:
     def __init__(self, home: Path, workspace: str, job: str):
         from cli.local.service import LocalWorkspaceService
@@ -124,6 +137,10 @@ class Runner:
         launch.stop(self.processes)
         if self.children is not None and outcome != "Completed":
             self.children.cancel_all()  # a parent that ends leaves none of its children going
+        if self.children is not None:
+            from cli.local.tracking import shared
+
+            shared.release()  # its children's MLflow server ends with the last of them
         if self.processes:
             working.collect(self.folder.snapshot, self.folder.artifacts, log)
         if self.slots is not None:
@@ -321,15 +338,25 @@ class Runner:
 
     def start_tracking(self, experiment: str) -> dict[str, str]:
         try:
+            from cli.local.tracking import shared
             from cli.local.tracking.server import job_environment, start_tracking_server
+            from cli.local.tracking.store import TrackingStore
         except ImportError:
             log("no tracking server available: MLFLOW_* variables not set")
             return {}
-        # its token reaches this job only; the port listens at once, the command need not wait for the loop
-        server, url = start_tracking_server(self.service.root, job_run=self.job, wait=False)
-        self.tracking = server
-        run = server.store.create_job_run(self.job, experiment)
-        return {**job_environment(url, run, server.token), "MLFLOW_EXPERIMENT_NAME": experiment}
+        children_server = shared.current()  # a child job of a runner that serves its children
+        if children_server is not None:
+            self.tracking = JobTracking(TrackingStore(self.service.root))
+            run = self.tracking.store.create_job_run(self.job, experiment)
+            url, token = children_server.url, children_server.token_for(self.job)
+        else:
+            # the run first, then the server's thread: started first, it would slow every write of the
+            # run (both want the interpreter); its token reaches this job only; the port listens at once
+            store = TrackingStore(self.service.root)
+            run = store.create_job_run(self.job, experiment)
+            server, url = start_tracking_server(store=store, job_run=self.job, wait=False)
+            self.tracking, token = JobTracking(store, server), server.token
+        return {**job_environment(url, run, token), "MLFLOW_EXPERIMENT_NAME": experiment}
 
     def end_tracking(self, outcome: str) -> None:
         from cli.local.tracking.store import now_ms
@@ -338,7 +365,7 @@ class Runner:
         try:
             self.tracking.store.update_run(self.job, status=status, end_time=now_ms())
         finally:
-            self.tracking.shutdown()
+            self.tracking.close()
 
     # ---- outputs as assets
 

@@ -14,6 +14,8 @@ import functools
 import json
 import math
 import secrets
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -24,6 +26,7 @@ from cli.local.router import ANY_HOST, Router
 from cli.local.tracking import artifacts
 from cli.local.tracking.errors import TrackingError
 from cli.local.tracking.scope import PARENT_TAG, RunScope
+from cli.local.tracking.shared import JobTokens
 from cli.local.tracking.store import TrackingStore
 
 API = "/api/2.0/mlflow/"
@@ -284,27 +287,54 @@ def shared_router() -> Router:
     return router
 
 
+@dataclass
+class JobView:
+    """What a handler sees of the server for one request: the store, and the caller's job's scope."""
+
+    store: TrackingStore
+    scope: RunScope | None
+
+
 class TrackingServer:
     """The tracking API of one workspace's store, served on 127.0.0.1 behind a bearer token.
 
-    With `job_run`, the token reaches that run's scope only (RunScope); without, the workspace's runs."""
+    With `job_run`, the token reaches that run's scope only (RunScope); without, the workspace's runs.
+    With `tokens` (the children's server, shared.py), each request's token names its job, and the
+    request reaches that job's scope only."""
 
-    def __init__(self, store: TrackingStore, *, token: str | None = None, job_run: str | None = None):
+    def __init__(self, store: TrackingStore, *, token: str | None = None, job_run: str | None = None,
+                 tokens: JobTokens | None = None):
         self.store = store
         self.token = token or secrets.token_urlsafe(32)
         self.scope = RunScope(store, job_run) if job_run else None
+        self.tokens = tokens
+        self._scopes: dict[str, RunScope] = {}
+        self._scopes_lock = threading.Lock()
         self.router = shared_router()
         self._served = None
 
     def answer(self, request: Request) -> httpx.Response:
         handler, params = self.router.resolve("", request.method, request.url.raw_path.split(b"?")[0].decode())
-        return handler(Call(self, request, params, {}))
+        return handler(Call(self if self.tokens is None else self._job_view(request), request, params, {}))
+
+    def _job_view(self, request: Request) -> JobView:
+        job = self.tokens.job_of(request.headers.get("authorization", "").partition(" ")[2].strip())
+        if job is None:  # the policy let no such request in; answered the same way all the same
+            raise TrackingError.http(401, "Unauthenticated",
+                                     "A valid 'Authorization: Bearer <token>' header is required.")
+        with self._scopes_lock:
+            scope = self._scopes.get(job) or self._scopes.setdefault(job, RunScope(self.store, job))
+        return JobView(self.store, scope)
 
     @property
     def app(self):
         from cli.local.app import Policy, make_app
 
-        return make_app(self._answer_or_not_found, policy=Policy(self.token), error=TrackingError.http)
+        if self.tokens is None:
+            policy = Policy(self.token)
+        else:
+            policy = Policy("", verify=lambda token: self.tokens.job_of(token) is not None)
+        return make_app(self._answer_or_not_found, policy=policy, error=TrackingError.http)
 
     def answer_api(self, request: Request) -> httpx.Response:
         """Answer one request (its path relative to this API's root); errors in MLflow's shape."""
@@ -342,13 +372,14 @@ class TrackingServer:
             self.store.close()
 
 
-def start_tracking_server(workspace_dir: Path, *, job_run: str | None = None,
-                          wait: bool = True) -> tuple[TrackingServer, str]:
-    """Serve the tracking API of one workspace on an ephemeral 127.0.0.1 port, in a thread.
+def start_tracking_server(workspace_dir: Path | None = None, *, store: TrackingStore | None = None,
+                          job_run: str | None = None, wait: bool = True) -> tuple[TrackingServer, str]:
+    """Serve the tracking API of one workspace (or of an open `store`) on an ephemeral 127.0.0.1 port,
+    in a thread.
 
     `job_run`: limit the server's token to that run and the runs below it. `wait` False: return as
     soon as the port listens (the job's first request waits in the backlog until the loop runs)."""
-    server = TrackingServer(TrackingStore(workspace_dir), job_run=job_run).start(wait=wait)
+    server = TrackingServer(store or TrackingStore(workspace_dir), job_run=job_run).start(wait=wait)
     return server, server.url
 
 

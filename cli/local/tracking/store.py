@@ -132,6 +132,8 @@ class TrackingStore(LoggedModelStore):
             return self._conn.execute(sql, args).fetchall()
 
     def _migrate(self) -> None:
+        if [tuple(row) for row in self._read("SELECT version FROM schema_version")] == [(SCHEMA_VERSION,)]:
+            return  # current: no write lock taken (a job's runner opens the store as its command starts)
         with self._write() as conn:
             conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             row = conn.execute("SELECT version FROM schema_version").fetchone()
@@ -174,13 +176,18 @@ class TrackingStore(LoggedModelStore):
         with self._write() as conn:
             if conn.execute("SELECT 1 FROM experiments WHERE name = ?", (name,)).fetchone():
                 raise TrackingError("RESOURCE_ALREADY_EXISTS", f"Experiment(name={name}) already exists.")
-            new_id = conn.execute("SELECT COALESCE(MAX(experiment_id), 0) + 1 FROM experiments").fetchone()[0]
-            stamp = now_ms()
-            conn.execute("INSERT INTO experiments VALUES (?, ?, ?, 'active', ?, ?)",
-                         (new_id, name, artifact_location or f"mlflow-artifacts:/{new_id}", stamp, stamp))
+            new_id = self._insert_experiment(conn, name, artifact_location)
             conn.executemany("INSERT OR REPLACE INTO experiment_tags VALUES (?, ?, ?)",
                              [(new_id, t["key"], str(t.get("value", ""))) for t in tags])
         return str(new_id)
+
+    @staticmethod
+    def _insert_experiment(conn: sqlite3.Connection, name: str, artifact_location: str | None = None) -> int:
+        new_id = conn.execute("SELECT COALESCE(MAX(experiment_id), 0) + 1 FROM experiments").fetchone()[0]
+        stamp = now_ms()
+        conn.execute("INSERT INTO experiments VALUES (?, ?, ?, 'active', ?, ?)",
+                     (new_id, name, artifact_location or f"mlflow-artifacts:/{new_id}", stamp, stamp))
+        return new_id
 
     def ensure_experiment(self, name: str) -> str:
         """The id of the experiment called `name`, created when missing."""
@@ -219,26 +226,32 @@ class TrackingStore(LoggedModelStore):
         with self._write() as conn:
             if conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
                 raise TrackingError("RESOURCE_ALREADY_EXISTS", f"Run with id={run_id} already exists.")
-            conn.execute("INSERT INTO runs VALUES (?, ?, ?, ?, 'RUNNING', ?, NULL, 'active', ?)",
-                         (run_id, int(experiment["experiment_id"]), run_name, user_id,
-                          start_time or now_ms(), artifact_dir))
-            conn.executemany("INSERT OR REPLACE INTO tags VALUES (?, ?, ?)",
-                             [(run_id, k, v) for k, v in tag_map.items()])
+            self._insert_run(conn, run_id, int(experiment["experiment_id"]), run_name, user_id,
+                             start_time or now_ms(), artifact_dir, tag_map)
         return self.get_run(run_id)
 
+    @staticmethod
+    def _insert_run(conn: sqlite3.Connection, run_id: str, experiment_id: int, run_name: str, user_id: str,
+                    start_time: int, artifact_dir: str, tags: dict[str, str]) -> None:
+        conn.execute("INSERT INTO runs VALUES (?, ?, ?, ?, 'RUNNING', ?, NULL, 'active', ?)",
+                     (run_id, experiment_id, run_name, user_id, start_time, artifact_dir))
+        conn.executemany("INSERT OR REPLACE INTO tags VALUES (?, ?, ?)", [(run_id, k, v) for k, v in tags.items()])
+
     def create_job_run(self, job_name: str, experiment_name: str = DEFAULT_EXPERIMENT) -> dict:
-        """The root run of a job (run id = job name), created on first call, as it is later."""
-        for _ in range(2):  # a second process may create it between our look and our insert
-            try:
-                return self.get_run(job_name)
-            except TrackingError:
-                pass
-            try:
-                return self.create_run(self.ensure_experiment(experiment_name), run_id=job_name)
-            except TrackingError as error:
-                if error.code != "RESOURCE_ALREADY_EXISTS":
-                    raise
-        return self.get_run(job_name)
+        """The root run of a job (run id = job name), created on first call, as it is later: its `info`.
+
+        One write transaction (the experiment created when missing): a job's runner calls it on the
+        way to starting its command."""
+        with self._write() as conn:
+            row = conn.execute("SELECT * FROM runs WHERE run_id = ?", (job_name,)).fetchone()
+            if row is None:
+                found = conn.execute("SELECT experiment_id FROM experiments WHERE name = ?",
+                                     (experiment_name,)).fetchone()
+                experiment = found[0] if found else self._insert_experiment(conn, experiment_name)
+                self._insert_run(conn, job_name, experiment, job_name, "", now_ms(), f"jobs/{job_name}/artifacts",
+                                 {RUN_NAME_TAG: job_name})
+                row = conn.execute("SELECT * FROM runs WHERE run_id = ?", (job_name,)).fetchone()
+        return {"info": self._info(row)}
 
     def _artifact_dir_for(self, run_id: str, parent_id: str | None) -> str:
         # A top-level run (a job's) keeps artifacts in its job folder; a nested run in a folder
