@@ -3,7 +3,7 @@ each log fetched from where it was read to (ranged GETs on its SAS URL), printed
 
 The run-history host comes from the workspace's discovery document (REST GUIDE section 9). Locally a
 job often finishes in well under a second, so the poll runs every 20 ms, then every 50 ms for two
-seconds, then backs off to 2 s; on Azure it is the SDK's sigmoid from 2 s up to 60 s.
+seconds, then backs off to 0.25 s; on Azure it is the SDK's sigmoid from 2 s up to 60 s.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ TERMINAL = ("Completed", "Failed", "Canceled", "NotResponding", "Paused")
 FAILED = ("Failed", "Canceled", "NotResponding")
 _USER_LOG = re.compile(r"^user_logs/std_log(?:_process_(\d+))?\.txt$")
 READ_CHUNK = 4 << 20  # bytes of a log fetched per request
+FAST_POLL_LIMIT = 0.25  # seconds between polls of an in-process workspace's job, at most
 REUSED = "azureml.isreused"  # run history's mark of a pipeline step that reused an earlier run's outputs
 _LEGACY_LOG = re.compile(r"^azureml-logs/70_driver_log(?:_(\d+))?\.txt$")  # jobs of older runtimes
 
@@ -117,16 +118,16 @@ def _prefix(name: str) -> str:
 
 
 def poll_delays(fast: bool):
-    """Seconds between polls: `fast` (an in-process service), 0.02 s backing off to 2 s; else the SDK's
-    sigmoid (2 s to 60 s), as on Azure."""
+    """Seconds between polls: `fast` (an in-process service), 0.02 s backing off to 0.25 s; else the
+    SDK's sigmoid (2 s to 60 s), as on Azure."""
     if fast:
         for _ in range(10):  # a short local job ends within a few dozen milliseconds of its start
             yield 0.02
         for _ in range(36):  # and many within two seconds: look every 50 ms until then
             yield 0.05
         delay = 0.05
-        while True:
-            delay = min(delay * 1.25, 2.0)
+        while True:  # a poll reads the local store (a few ms): the end is seen within a quarter second
+            delay = min(delay * 1.25, FAST_POLL_LIMIT)
             yield delay
     started = time.monotonic()
     while True:
@@ -154,15 +155,17 @@ def stream(client, job: str, *, info: Callable[[str], None], fast: bool | None =
     while True:
         details = run_details(client, base, job)
         status = details.get("status") or (body.get("properties") or {}).get("status")
-        if status != last_status:
-            info(f"Status: {status}")
-            last_status = status
         done = status in TERMINAL
+        if status != last_status and not done:
+            info(f"Status: {status}")
         if steps is not None:
             steps.poll(client, base, job, final=done)
         tail.poll(client, details.get("logFiles") or {}, final=done)
         if done:
+            if status != last_status:  # after its steps' last lines and statuses
+                info(f"Status: {status}")
             break
+        last_status = status
         sleep(next(delays))
     body = client.get(client.workspace.job(job)) or body
     shown = shown_job(body)
