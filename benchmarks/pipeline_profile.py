@@ -70,11 +70,11 @@ def main() -> None:
         Path(args.steps_profile).mkdir(parents=True, exist_ok=True)
         step_main = run_module.main
 
-        def profiled(argv, canceled_early=None):
+        def profiled(argv, canceled_early=None, service=None):
             profile = cProfile.Profile()
             profile.enable()
             try:
-                return step_main(argv, canceled_early)
+                return step_main(argv, canceled_early, service)
             finally:
                 profile.disable()
                 profile.dump_stats(str(Path(args.steps_profile) / f"{argv[2]}.prof"))

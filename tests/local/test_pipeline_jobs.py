@@ -130,3 +130,42 @@ def test_a_killed_pipeline_runner_leaves_no_step_running(jobs):
     assert jobs.wait("naps-2", timeout=15)["properties"]["status"] == "Failed"
     for step in ("nap_a", "nap_b"):
         assert jobs.wait(f"naps-2_{step}", timeout=15)["properties"]["status"] == "Canceled"
+
+
+def _processes_under(home: Path) -> list[str]:
+    """The command lines of the live processes started for `home` (runners, spares, watchdogs, servers)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                line = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                if str(home) in line:
+                    found.append(f"{proc.name}: {line}")
+        except OSError:
+            pass
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads processes from /proc")
+def test_a_killed_step_runner_fails_its_step_and_nothing_of_the_pipeline_is_left(jobs):
+    import os
+    import signal
+
+    from cli.local.runner.state import read_info
+
+    create(jobs, SPECS / "sleepy.yml", "naps-3")
+    deadline = time.monotonic() + 60
+    while steps(jobs, "naps-3").get("nap_a", {}).get("status") != "Running":
+        assert time.monotonic() < deadline, steps(jobs, "naps-3")
+        time.sleep(0.2)
+    # the step's runner was a spare forked ahead of it: its watchdog, started before it had a job, watches it
+    os.kill(read_info(jobs.folder("naps-3_nap_a"))["pid"], signal.SIGKILL)
+    assert jobs.wait("naps-3_nap_a", timeout=15)["properties"]["status"] == "Failed"
+    assert "watchdog: the runner" in jobs.folder("naps-3_nap_a").runner_log.read_text()
+    assert "watchdog" not in jobs.folder("naps-3").runner_log.read_text()
+    assert jobs.wait("naps-3", timeout=15)["properties"]["status"] == "Failed"
+    assert jobs.wait("naps-3_nap_b", timeout=15)["properties"]["status"] == "Canceled"
+    deadline = time.monotonic() + 15  # the pipeline's spare runner and its children's tracking server end too
+    while _processes_under(jobs.home) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_under(jobs.home) == []

@@ -9,6 +9,10 @@ would. The parent records the child's pid (runner.json) before letting it go on,
 nothing the child records is overwritten. The child ends with os._exit: it never runs the parent's
 exit handlers nor touches the parent's database connections.
 
+The fork itself, and the child opening its workspace, cost ~15 ms, so they are done ahead: after
+each spawn the parent forks a spare child, which opens the workspace and waits on a pipe; the next
+spawn writes the spare's pid to the job's runner.json, then hands it the job over the pipe (_Spare).
+
 What every step's runner would compute the same way (routers, the environment filter, a curated
 environment's definition) is computed in the parent before forking (preload, warm). A child's runner
 writes a byte to its parent's news pipe when it records its outcome (its watchdog does when the runner
@@ -123,65 +127,123 @@ def tell_parent() -> None:
             pass
 
 
-def spawn(home: Path, workspace: str, job: str) -> int:
-    """Fork the runner of `job`; returns its pid once runner.json names it."""
+class _Spare:
+    """A forked child waiting for the job it will run (over a pipe), its workspace already opened.
+
+    Forking and opening the workspace cost a child ~15 ms before its runner can start; the spare pays
+    it while the previous child runs, so a step whose inputs just appeared starts at once."""
+
+    def __init__(self, home: Path, workspace: str):
+        self.home, self.workspace = Path(home), workspace
+        job_read, self._job_write = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.pid = os.fork()
+        if self.pid == 0:
+            _spare_child(self.home, workspace, job_read, self._job_write)
+        os.close(job_read)
+
+    def assign(self, job: str) -> None:
+        """Hand the spare its job: it goes on as that job's runner (its runner.json is written already)."""
+        os.write(self._job_write, job.encode() + b"\n")
+        os.close(self._job_write)
+
+    def dismiss(self) -> None:
+        """No job for it: it ends (end of file on its pipe) and is reaped with the runners."""
+        os.close(self._job_write)
+
+
+def _spare_child(home: Path, workspace: str, job_read: int, job_write: int) -> None:
+    """The spare's side: get ready, wait for a job, run it as `run.main` would in a new interpreter."""
     from cli.local.private import PRIVATE_UMASK
+    from cli.local.runner.state import JobFolder
+
+    global _news_read, _news_write, _parent_news, _unreaped, _spare
+    code = 1
+    try:
+        early: list[int] = []
+        for sig in (signal.SIGTERM, signal.SIGINT):  # a cancel may come before run.main is ready
+            signal.signal(sig, lambda signum, frame: early.append(signum))
+        os.close(job_write)
+        os.close(_news_read)  # this runner tells its parent through the write end; it waits on its own
+        _parent_news, _news_read, _news_write, _spare = _news_write, None, None, None
+        _unreaped = []  # its siblings are not its children
+        os.setsid()
+        os.umask(PRIVATE_UMASK)
+        from cli.local.runner import watchdog
+        from cli.local.service import LocalWorkspaceService
+
+        service = LocalWorkspaceService(home, workspace)  # what every runner opens first
+        watchdog.start(str(home), workspace)  # told its job with the runner (name_job)
+        line = b""
+        while not line.endswith(b"\n"):
+            chunk = os.read(job_read, 256)
+            if not chunk:  # dismissed, or the parent is gone
+                service.store.close()
+                code = 0
+                return
+            line += chunk
+        os.close(job_read)
+        job = line.decode().strip()
+        folder = JobFolder.of(home, workspace, job)
+        log = os.open(folder.runner_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.close(log)
+        os.close(null)
+        os.chdir(folder.root)
+        from cli.local.runner.run import main
+
+        watchdog.name_job(job)
+        code = main([str(home), workspace, job], canceled_early=early, service=service)
+    except BaseException:  # noqa: BLE001 - a forked child never returns into its parent's stack
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+_spare: _Spare | None = None
+
+
+def spawn(home: Path, workspace: str, job: str) -> int:
+    """Hand `job` to a spare child (forked now if none is ready) and fork the next spare; returns the
+    job runner's pid once runner.json names it."""
     from cli.local.runner.state import JobFolder, process_start, write_info
 
-    global _news_read, _news_write, _parent_news, _unreaped
+    global _spare
     folder = JobFolder.of(home, workspace, job)
     folder.make()
     _open_news()
     reap()
-    go_read, go_write = os.pipe()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:  # the child runner
-        code = 1
-        try:
-            early: list[int] = []
-            for sig in (signal.SIGTERM, signal.SIGINT):  # a cancel may come before run.main is ready
-                signal.signal(sig, lambda signum, frame: early.append(signum))
-            os.close(go_write)
-            os.close(_news_read)  # this runner tells its parent through the write end; it waits on its own
-            _parent_news, _news_read, _news_write = _news_write, None, None
-            _unreaped = []  # its siblings are not its children
-            os.setsid()
-            os.umask(PRIVATE_UMASK)
-            log = os.open(folder.runner_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            null = os.open(os.devnull, os.O_RDONLY)
-            os.dup2(null, 0)
-            os.dup2(log, 1)
-            os.dup2(log, 2)
-            os.close(log)
-            os.close(null)
-            os.chdir(folder.root)
-            os.read(go_read, 1)  # the parent has written runner.json
-            os.close(go_read)
-            from cli.local.runner.run import main
-            from cli.local.runner.watchdog import start as start_watchdog
-
-            start_watchdog(str(home), workspace, job)
-            code = main([str(home), workspace, job], canceled_early=early)
-        except BaseException:  # noqa: BLE001 - a forked child never returns into its parent's stack
-            import traceback
-
-            traceback.print_exc()
-        finally:
-            try:
-                sys.stdout.flush()
-                sys.stderr.flush()
-            finally:
-                os._exit(code)
-    os.close(go_read)
+    spare = _spare if _spare is not None and (_spare.home, _spare.workspace) == (Path(home), workspace) else None
+    if spare is None:
+        dismiss_spare()
+        spare = _Spare(home, workspace)
+    _spare = None
     try:
-        write_info(folder, pid=pid, start=process_start(pid))
+        write_info(folder, pid=spare.pid, start=process_start(spare.pid))
     finally:
-        os.write(go_write, b"1")
-        os.close(go_write)
-    _unreaped.append(pid)
-    return pid
+        spare.assign(job)
+    _unreaped.append(spare.pid)
+    _spare = _Spare(home, workspace)  # ready for the next child, while this one runs
+    return spare.pid
+
+
+def dismiss_spare() -> None:
+    """End the spare child, if any (a parent's runner does when it ends)."""
+    global _spare
+    if _spare is not None:
+        _spare.dismiss()
+        _unreaped.append(_spare.pid)
+        _spare = None
 
 
 def reap() -> None:

@@ -58,11 +58,11 @@ class JobTracking:
 
 
 class Runner:
-    def __init__(self, home: Path, workspace: str, job: str):
+    def __init__(self, home: Path, workspace: str, job: str, service=None):
         from cli.local.service import LocalWorkspaceService
 
         self.home, self.workspace, self.job = Path(home), workspace, job
-        self.service = LocalWorkspaceService(self.home, workspace)
+        self.service = service or LocalWorkspaceService(self.home, workspace)
         self.store = self.service.store
         self.folder = JobFolder.of(self.home, workspace, job)
         self.cancel_signaled = False
@@ -138,8 +138,10 @@ class Runner:
         if self.children is not None and outcome != "Completed":
             self.children.cancel_all()  # a parent that ends leaves none of its children going
         if self.children is not None:
+            from cli.local.runner import forked
             from cli.local.tracking import shared
 
+            forked.dismiss_spare()  # no more children: the one waiting for a job ends
             shared.release()  # its children's MLflow server ends with the last of them
         if self.processes:
             working.collect(self.folder.snapshot, self.folder.artifacts, log)
@@ -405,14 +407,15 @@ class Runner:
                        f" {answer.text[:300]}")
 
 
-def main(argv: list[str], canceled_early: list | None = None) -> int:
+def main(argv: list[str], canceled_early: list | None = None, service=None) -> int:
+    """Run one job; `service`: its workspace, opened already (a spare forked runner's, forked.py)."""
     if len(argv) != 3:
         print("usage: python -m cli.local.runner <ML_HOME> <workspace> <job>", file=sys.stderr)
         return 2
     from cli.local.runner import forked
 
     forked.mark_runner()
-    runner = Runner(Path(argv[0]), argv[1], argv[2])
+    runner = Runner(Path(argv[0]), argv[1], argv[2], service)
     signal.signal(signal.SIGTERM, runner.on_signal)
     signal.signal(signal.SIGINT, runner.on_signal)
     runner.cancel_signaled = bool(canceled_early)

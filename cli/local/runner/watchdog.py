@@ -9,6 +9,9 @@ wakes at once with no polling. It then waits for the runner to be gone, kills wh
 job's process groups and of the runner's own group (e.g. an environment build), and settles the job
 through state.reconcile: Failed with "the local runner stopped unexpectedly" (Canceled when a cancel
 was asked), or nothing when the runner had recorded an outcome.
+
+A spare forked runner (forked.py) starts its watchdog before it has a job: the first line on the
+pipe names the job (name_job), and the watchdog ends quietly if the pipe closes first.
 """
 
 from __future__ import annotations
@@ -20,10 +23,13 @@ import time
 from pathlib import Path
 
 GONE_WAIT_SECONDS = 10.0
+_job_line: int | None = None  # in a spare forked runner: its watchdog's pipe, to name the job on (name_job)
 
 
-def start(home: str, workspace: str, job: str) -> None:
-    """Fork the watchdog of this runner process; returns in the runner at once."""
+def start(home: str, workspace: str, job: str | None = None) -> None:
+    """Fork the watchdog of this runner process; returns in the runner at once. Without `job` (a spare
+    runner, forked.py): the watchdog learns its job from name_job, and ends unused if it never does."""
+    global _job_line
     if not hasattr(os, "fork"):
         return  # Windows: state.reconcile settles the job when it is next read
     read_end, write_end = os.pipe()
@@ -38,12 +44,17 @@ def start(home: str, workspace: str, job: str) -> None:
         os.close(read_end)
         os.set_inheritable(write_end, False)
         _reap_later(pid)
+        _job_line = write_end if job is None else None
         return
     try:
         os.close(write_end)
         os.setsid()
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)
+        if job is None:
+            job = _await_job(Path(home), workspace, read_end)
+            if job is None:
+                return  # the spare runner ended without a job
         while os.read(read_end, 1):  # EOF when the runner is gone
             pass
         watch_over(Path(home), workspace, job, runner_pid)
@@ -55,6 +66,29 @@ def start(home: str, workspace: str, job: str) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)
+
+
+def name_job(job: str) -> None:
+    """In a spare runner given its job: tell the watchdog started without one which job it watches."""
+    os.write(_job_line, job.encode() + b"\n")
+
+
+def _await_job(home: Path, workspace: str, read_end: int) -> str | None:
+    """In a spare runner's watchdog: the job's name (None when the runner ends first); its log from then."""
+    from cli.local.runner.state import JobFolder
+
+    line = b""
+    while not line.endswith(b"\n"):
+        chunk = os.read(read_end, 1)  # a byte at a time: nothing after the name is the watchdog's to take
+        if not chunk:
+            return None
+        line += chunk
+    job = line.decode().strip()
+    log = os.open(JobFolder.of(home, workspace, job).runner_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    return job
 
 
 def _reap_later(pid: int) -> None:
