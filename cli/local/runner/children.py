@@ -101,7 +101,10 @@ class ChildJobs:
             if forked.enabled():
                 from cli.local.tracking import shared
 
-                shared.start(self.service.root)  # and one MLflow server serves them all (tracking/shared.py)
+                try:
+                    shared.start(self.service.root)  # and one MLflow server serves them all (tracking/shared.py)
+                except OSError as error:  # each child then serves its own, as a top-level job does
+                    self.log(f"no tracking server for the children ({error}): each starts its own")
         forked.warm(properties)
         body = {"properties": child_properties(properties, self.parent, self.root)}
         # the same PUT any client sends (the contract check, the job handler, its runner started), handed
