@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cli.errors import ResourceNotFoundError
+from cli.local.runner.children import REUSED_FROM_KEY, REUSED_KEY
 from cli.local.runner.parallel import PARALLEL_KEY
 from cli.operations import job as job_ops
 from cli.spec.loader import load_spec
@@ -110,6 +111,16 @@ def test_a_sweep_step_runs_its_trials_and_gives_the_best_trials_outputs_downstre
     versions = jobs.client.get("data/best_slope_model/versions")["value"]
     assert len(versions) == 1  # the long form of the output's URI, as Azure stores it
     assert versions[0]["properties"]["dataUri"].endswith(f"/datastores/workspaceblobstore/paths/azureml/{best}/model/")
+
+    # the same pipeline again: the sweep step is reused (no trial runs), and so is the step after it
+    create(jobs, SPECS / "sweep_step" / "pipeline.yml", "tune-2")
+    assert jobs.wait("tune-2", timeout=120)["properties"]["status"] == "Completed", jobs.log("tune-2")
+    again = jobs.get("tune-2_tune")["properties"]
+    assert again["properties"][REUSED_KEY] == "true" and again["properties"][REUSED_FROM_KEY] == "tune-1_tune"
+    assert again["outputs"]["model"]["uri"] == sweep["outputs"]["model"]["uri"]  # the best trial's
+    assert job_ops.list_jobs(jobs.client, parent="tune-2_tune", max_results=10)[0] == []
+    assert jobs.get("tune-2_use")["properties"]["properties"][REUSED_FROM_KEY] == "tune-1_use"
+    assert len(jobs.client.get("data/best_slope_model/versions")["value"]) == 1  # registered by the first only
 
 
 def public_copy(tmp_path: Path, example: str, scripts: dict[str, str]) -> Path:

@@ -125,7 +125,8 @@ class PipelineRun:
                 compute = self.runner.service.arm_id("computes", compute)
             body = child_body(step, child, self.props, bindings, compute)
             self.children.release_records(held_for=HOLD_SECONDS)  # a step key may hash much data: not for long
-            key = step_key(body, step.component, self.runner.resolver()) if step.kind in ("command", "parallel") else None
+            key = (step_key(body, step.component, self.runner.resolver())
+                   if step.kind in ("command", "parallel", "sweep") else None)
             earlier = (self.reuse.find(key, self.runner.store, self.runner.service.workspace_id)
                        if key and step.deterministic and not force else None)
             if earlier:

@@ -1,6 +1,8 @@
 """Step reuse, as Azure ML does it: a deterministic step whose component, environment, code, inputs (data
 by content hash) and parameters equal those of an earlier completed step is not run again; it is
-recorded as reused and its outputs are the earlier step's.
+recorded as reused and its outputs are the earlier step's. A sweep step is reused when its trial,
+search space, sampling, objective, limits and early termination are the same too: its outputs are
+the earlier sweep's best trial's.
 
 The key is a SHA-256 of those things; `<workspace>/runner.db` maps each key to the child job that
 first completed with it. A key whose job was deleted, or did not complete, is not reused.
@@ -19,6 +21,8 @@ from cli.local.runner.errors import JobError
 SCHEMA = "CREATE TABLE IF NOT EXISTS reuse (key TEXT PRIMARY KEY, job TEXT NOT NULL)"
 # what of a child job's body decides its result; names, display names and output places do not
 _DECIDING = ("jobType", "command", "codeId", "environmentId", "environmentVariables", "resources", "distribution")
+# and of a sweep step's: its trial (command, code, environment) and how it searches
+_SWEEP_DECIDING = ("trial", "searchSpace", "samplingAlgorithm", "objective", "limits", "earlyTermination")
 
 
 def content_hash(path: Path) -> str:
@@ -56,6 +60,7 @@ def step_key(body: dict, component: dict, resolver) -> str:
             inputs[name] = [value.get("jobInputType"), "unresolved", uri]
     spec = {k: v for k, v in component.items() if k not in ("name", "version", "_source", "display_name")}
     described = {"component": spec, "inputs": inputs, **{k: body.get(k) for k in _DECIDING},
+                 **{k: body[k] for k in _SWEEP_DECIDING if k in body},
                  "outputs": sorted((body.get("outputs") or {}).keys())}
     return hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()
 
