@@ -169,3 +169,52 @@ def test_a_killed_step_runner_fails_its_step_and_nothing_of_the_pipeline_is_left
         time.sleep(0.2)
     assert _processes_under(jobs.home) == []
     assert "watchdog" not in jobs.folder("naps-3").runner_log.read_text()  # a spare's watchdog wrote its own
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the spare runner in /proc")
+def test_a_step_starts_even_when_the_spare_runner_forked_for_it_died(jobs, tmp_path):
+    import os
+    import signal
+
+    from cli.local.runner.state import read_info
+
+    spec = tmp_path / "two.yml"
+    environment = "azureml://registries/azureml/environments/sklearn-1.5/versions/1"
+    spec.write_text(f"""\
+$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json
+type: pipeline
+jobs:
+  slow:
+    command: sleep 2 && echo done > ${{{{outputs.out}}}}/x.txt
+    environment: {environment}
+    outputs:
+      out:
+  after:
+    command: cat ${{{{inputs.x}}}}/x.txt
+    environment: {environment}
+    inputs:
+      x: ${{{{parent.jobs.slow.outputs.out}}}}
+""")
+    create(jobs, spec, "spared-1")
+    deadline = time.monotonic() + 60
+    while steps(jobs, "spared-1").get("slow", {}).get("status") != "Running":
+        assert time.monotonic() < deadline, steps(jobs, "spared-1")
+        time.sleep(0.1)
+    pipeline, step = read_info(jobs.folder("spared-1"))["pid"], read_info(jobs.folder("spared-1_slow"))["pid"]
+    parents = {}  # pid -> parent pid, of the runner processes (runners, spares, watchdogs: one command line)
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and b"cli.local.runner" in (proc / "cmdline").read_bytes():
+                parents[int(proc.name)] = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError):
+            pass
+    # the runner forked ahead for the next step: a child of the pipeline's runner, not the step's runner,
+    # with a child of its own (its watchdog); the pipeline's own watchdog has none
+    spares = [pid for pid, parent in parents.items()
+              if parent == pipeline and pid != step and pid in parents.values()]
+    assert len(spares) == 1, (spares, parents)
+    os.kill(spares[0], signal.SIGKILL)
+    done = jobs.wait("spared-1", timeout=60)["properties"]
+    assert done["status"] == "Completed", jobs.log("spared-1")
+    assert jobs.get("spared-1_after")["properties"]["status"] == "Completed"
+    assert "done" in jobs.log("spared-1_after")

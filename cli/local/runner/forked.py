@@ -145,12 +145,16 @@ class _Spare:
 
     def assign(self, job: str) -> None:
         """Hand the spare its job: it goes on as that job's runner (its runner.json is written already)."""
-        os.write(self._job_write, job.encode() + b"\n")
-        os.close(self._job_write)
+        try:
+            os.write(self._job_write, job.encode() + b"\n")
+        finally:
+            self.dismiss()
 
     def dismiss(self) -> None:
-        """No job for it: it ends (end of file on its pipe) and is reaped with the runners."""
-        os.close(self._job_write)
+        """No job for it (or its job sent): its end of the pipe closes; without a job, it ends."""
+        if self._job_write is not None:
+            os.close(self._job_write)
+            self._job_write = None
 
 
 def _spare_child(home: Path, workspace: str, job_read: int, job_write: int) -> None:
@@ -228,11 +232,18 @@ def spawn(home: Path, workspace: str, job: str) -> int:
         dismiss_spare()
         spare = _Spare(home, workspace)
     _spare = None
+    _unreaped.append(spare.pid)
     try:
         write_info(folder, pid=spare.pid, start=process_start(spare.pid))
-    finally:
         spare.assign(job)
-    _unreaped.append(spare.pid)
+    except BrokenPipeError:  # the spare died before its job came: a child forked now takes it
+        spare = _Spare(home, workspace)
+        _unreaped.append(spare.pid)
+        write_info(folder, pid=spare.pid, start=process_start(spare.pid))
+        spare.assign(job)
+    except BaseException:
+        spare.dismiss()  # it ends without a job; the caller learns why
+        raise
     _spare = _Spare(home, workspace)  # ready for the next child, while this one runs
     return spare.pid
 
