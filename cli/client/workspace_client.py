@@ -24,6 +24,7 @@ __all__ = ["WorkspaceClient", "redact"]
 
 log = logging.getLogger("ml.client")
 Params = Optional[Mapping[str, Any]]
+BLOB_CHUNK = 1 << 20  # bytes of a streamed download handed on at a time
 
 
 class _RedactingFilter(logging.Filter):
@@ -153,6 +154,19 @@ class WorkspaceClient:
         except ResourceNotFoundError:
             return None
 
+    def save_blob(self, url: str, save: Callable[[Iterator[bytes]], None], *, auth=None) -> None:
+        """GET a blob and hand its body to `save` as it arrives, in chunks (a large file never sits in
+        memory whole); the response is closed when `save` returns."""
+        import httpx
+
+        response = self._send("GET", url, auth=auth, stream=True)
+        try:
+            save(response.iter_bytes(BLOB_CHUNK))
+        except httpx.TransportError as exc:  # the connection broke mid-body: nothing was kept (save's part)
+            raise _translate(exc, url) from None
+        finally:
+            response.close()
+
     def get_blob(self, url: str, headers: Optional[Mapping[str, str]] = None, *, auth=None) -> bytes:
         response = self._send("GET", url, headers=dict(headers or {}), auth=auth)
         # httpx links a response and its stream both ways: only a full gc would free that cycle and
@@ -241,7 +255,9 @@ class WorkspaceClient:
         return self._json(response)
 
     def _send(self, method: str, url: str, *, json: Any = None, content: Optional[bytes] = None,
-              headers: Optional[Dict[str, str]] = None, auth=None):
+              headers: Optional[Dict[str, str]] = None, auth=None, stream: bool = False):
+        """One call with its retries; `stream`: a successful response's body is left to the caller to
+        read (and close)."""
         import httpx
 
         client_request_id = str(uuid.uuid4())  # one id for the call and all its retries
@@ -250,8 +266,8 @@ class WorkspaceClient:
         while True:
             started = time.monotonic()
             try:
-                response = self._http.request(method, url, json=json, content=content, headers=headers,
-                                              **({"auth": auth} if auth is not None else {}))
+                request = self._http.build_request(method, url, json=json, content=content, headers=headers)
+                response = self._http.send(request, stream=stream, **({"auth": auth} if auth is not None else {}))
             except httpx.TransportError as exc:
                 if attempt < self.max_retries and _may_retry_error(method, exc):
                     delay = delay_for(attempt)
@@ -264,6 +280,9 @@ class WorkspaceClient:
                 raise UsageError(redact(f"invalid URL {url}: {exc}")) from None
             log.debug("%s %s -> %s (%.2fs)", method, redact(url), response.status_code, time.monotonic() - started)
             status = response.status_code
+            if stream and (status >= 400 or should_retry_status(method, status, response.headers)):
+                response.read()  # an error's body, read whole (it is small), and the connection freed
+                response.close()
             if attempt < self.max_retries and should_retry_status(method, status, response.headers):
                 delay = delay_for(attempt, response.headers)
                 log.debug("HTTP %s; retrying in %.1fs", status, delay)

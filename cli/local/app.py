@@ -3,9 +3,10 @@
 A service is a plain function `handle(Request) -> httpx.Response` (its router and handlers are sync).
 `make_app` wraps it: it checks who is calling (served apps: Host, bearer secret, cross-site content
 types), builds the `Request` handlers read (the body streams), answers every `ApiError` in its own
-API's shape and any other fault as a 500 of the same shape, and sends the response, streamed when it
-is (file downloads). Served apps run the handler in starlette's thread pool (the loop stays free);
-driven in-process (cli.local.bridge) it runs inline, reading the body straight from the caller.
+API's shape and any other fault as a 500 of the same shape (cli.local.http.guarded), and sends the
+response, streamed when it is (file downloads). Served apps run the handler in starlette's thread pool
+(the loop stays free). In-process, the workspace answers through the same `guarded` handler without
+ASGI (LocalWorkspaceService.handle): the body comes straight from the caller and a file streams back.
 
 starlette+uvicorn over falcon, by benchmarks/http_toolkit.py: about half falcon's import time on the
 in-process path every local command pays, and more requests/s both in-process and served.
@@ -25,7 +26,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from cli.local.http import ApiError, Request
+from cli.local.http import ApiError, Request, guarded
 
 INLINE_BODY = "ml.inline_body"  # scope extension: the in-process caller's body, a sync iterator
 INLINE_URL = "ml.inline_url"  # and its URL, already parsed (parsing again costs more than the dispatch)
@@ -78,19 +79,7 @@ def make_app(handle: Callable[[Request], httpx.Response], *, policy: Policy | No
     """The ASGI app of a service. `error(status, code, message, headers=)` makes this API's errors;
     `passthrough` exceptions propagate (in-process, to the caller) instead of becoming a 500."""
 
-    def answer(request: Request) -> httpx.Response:
-        try:
-            if policy is not None:
-                policy.check(request, error)
-            return handle(request)
-        except ApiError as failure:
-            return failure.response(request.method)
-        except passthrough:
-            raise
-        except ClientDisconnect:
-            raise
-        except Exception as exc:  # an unexpected fault still answers in the API's shape, never a traceback
-            return error(500, "InternalServerError", f"{type(exc).__name__}: {exc}").response(request.method)
+    answer = guarded(handle, policy=policy, error=error, passthrough=(*passthrough, ClientDisconnect))
 
     async def endpoint(incoming) -> Response:
         scope = incoming.scope

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import httpx
 
@@ -123,3 +123,25 @@ class Call:
             raise ApiError(400, "UserError", "The request body must have a 'properties' object.",
                            target="properties")
         return props
+
+
+def guarded(handle: Callable[[Request], httpx.Response], *, policy=None,
+            error: Callable[..., ApiError] = ApiError,
+            passthrough: tuple[type[BaseException], ...] = ()) -> Callable[[Request], httpx.Response]:
+    """`handle` as every local service answers, served (cli.local.app) or in-process: `policy` checks
+    the caller first; an `ApiError` answers in the API's shape, and so does any other fault (a 500, never
+    a traceback), but for the `passthrough` exceptions, which reach the caller."""
+
+    def answer(request: Request) -> httpx.Response:
+        try:
+            if policy is not None:
+                policy.check(request, error)
+            return handle(request)
+        except ApiError as failure:
+            return failure.response(request.method)
+        except passthrough:
+            raise
+        except Exception as exc:
+            return error(500, "InternalServerError", f"{type(exc).__name__}: {exc}").response(request.method)
+
+    return answer

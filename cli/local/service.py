@@ -12,7 +12,7 @@ import httpx
 from cli.errors import LocalWorkspaceError, MLError
 from cli.local import ids
 from cli.local.blobs import BlobStore
-from cli.local.http import ApiError, Call, Request
+from cli.local.http import ApiError, Call, Request, guarded
 from cli.local.private import private_files
 from cli.local.router import Router
 from cli.local.store import open_store
@@ -65,6 +65,7 @@ class LocalWorkspaceService:
         self.workspace_id = ids.workspace_id(workspace_name)
         self.router = shared_router()
         self._app = None
+        self._in_process = None
         self._tracking = None
 
     @property
@@ -77,15 +78,17 @@ class LocalWorkspaceService:
         return self._app
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        """Answer one REST or blob request in-process, through the app; the body may still stream."""
-        from cli.local.bridge import call_app
-
-        return call_app(self.app, request)
+        """Answer one REST or blob request in-process, as the served app answers it (cli.local.http.guarded)
+        but without ASGI: the request body is read as the caller sends it, and a file's body streams back
+        in chunks (a download never sits in memory whole)."""
+        if self._in_process is None:
+            self._in_process = guarded(self._answer, passthrough=(MLError,))
+        return self._in_process(Request(request.method, request.url, request.headers, iter(request.stream)))
 
     def answer(self, request: Request) -> httpx.Response:
-        """Answer one request on this thread without the ASGI bridge: the request body is read as it
-        arrives and a file's body streams out (`ml local serve` passes both through as they come).
-        A pipeline's runner creates its steps this way."""
+        """Answer one request on this thread, unguarded (`ml local serve`'s gateway guards it): the request
+        body is read as it arrives and a file's body streams out. A pipeline's runner creates its steps
+        this way."""
         return self._answer(request)
 
     def _answer(self, request: Request) -> httpx.Response:

@@ -27,7 +27,7 @@ def download(client, uri: str, destination: Path, *, overwrite: bool = False) ->
     relatives = [name[len(parent) + 1:] if parent not in ("", ".") else name for name in names]
     targets = check_targets(destination, relatives, overwrite=overwrite)
     for name, target in zip(names, targets):
-        write_file(target, client.get_blob(f"{base}/{quote(name, safe='/~')}?{sas}"))
+        client.save_blob(f"{base}/{quote(name, safe='/~')}?{sas}", lambda chunks, to=target: write_file(to, chunks))
     return targets
 
 
@@ -59,13 +59,15 @@ def check_targets(destination: Path, relatives: Iterable[str], *, overwrite: boo
     return [target_in(destination, relative, overwrite=overwrite) for relative in relatives]
 
 
-def write_file(target: Path, data: bytes) -> None:
-    """Write `target` whole or not at all; an existing file (or link) there is replaced, never written through."""
+def write_file(target: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write `target` (bytes, or chunks as they come) whole or not at all; an existing file (or link)
+    there is replaced, never written through."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
     try:
         with open(tmp, "xb") as handle:  # x: never opens an existing file or link
-            handle.write(data)
+            for chunk in ([data] if isinstance(data, bytes) else data):
+                handle.write(chunk)
         os.replace(tmp, target)
     finally:
         if tmp.exists():

@@ -324,6 +324,6 @@ def _download_artifacts(client, job: str, default: Optional[dict], destination: 
     logs = sorted((run_details(client, history_base(client), job).get("logFiles") or {}).items())
     targets = blob_files.check_targets(destination, [log_name for log_name, _ in logs], overwrite=overwrite)
     for (_, url), target in zip(logs, targets):
-        blob_files.write_file(target, client.get_blob(url))
+        client.save_blob(url, lambda chunks, to=target: blob_files.write_file(to, chunks))
         written.append(target)
     return written

@@ -95,6 +95,6 @@ class Gateway:
         headers.pop("host", None)
         if ids.BLOB_HOST in host and "authorization" in headers:  # our token, exchanged for the blob plane's
             headers["authorization"] = f"Bearer {self.home.access_token('storage')}"
-        # Straight to the workspace's handlers, not through the in-process bridge (which collects a
-        # response whole): an upload is read as it arrives and a download streams out in chunks.
+        # Straight to the workspace's handlers: an upload is read as it arrives and a download streams
+        # out in chunks.
         return self.home.answer(Request(request.method, request.url, headers, request.stream))

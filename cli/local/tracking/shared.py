@@ -64,11 +64,13 @@ class SharedTracking:
         self.url = f"http://{LOOPBACK}:{listening.getsockname()[1]}"
         lifeline, self._lifeline = os.pipe()
         # a new interpreter, not a fork: a fork would share this runner's SQLite state (its open files'
-        # locks), which SQLite forbids carrying into another process; ~0.3 s once per parent job
+        # locks), which SQLite forbids carrying into another process; ~0.3 s once per parent job. In a
+        # session of its own: a cancel signals the parent's process group, and the children being
+        # canceled still log their last metrics; the lifeline ends it.
         self.process = subprocess.Popen(
             [sys.executable, "-m", "cli.local.tracking.shared", str(workspace_dir), str(listening.fileno()),
              str(lifeline)], stdin=subprocess.PIPE, pass_fds=(listening.fileno(), lifeline),
-            env=interpreter.environment(), cwd=workspace_dir)
+            env=interpreter.environment(), cwd=workspace_dir, start_new_session=True)
         os.close(lifeline)
         listening.close()  # the server's now; children forked later do not hold the port
         self.process.stdin.write(secret.hex().encode() + b"\n")  # never on its command line or environment
