@@ -64,18 +64,8 @@ class LocalWorkspaceService:
                                       hint="set ML_HOME to a writable folder") from None
         self.workspace_id = ids.workspace_id(workspace_name)
         self.router = shared_router()
-        self._app = None
         self._in_process = None
         self._tracking = None
-
-    @property
-    def app(self):
-        """The workspace as an ASGI app (cli.local.app): driven in-process here, or served."""
-        if self._app is None:
-            from cli.local.app import make_app
-
-            self._app = make_app(self._answer, passthrough=(MLError,))
-        return self._app
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         """Answer one REST or blob request in-process, as the served app answers it (cli.local.http.guarded)
