@@ -69,7 +69,7 @@ APPS = textwrap.dedent('''
             app = starlette_app() if kind == "starlette" else falcon_asgi_app()
             loop = asyncio.new_event_loop()
 
-            class Bridge(httpx.BaseTransport):  # the shape of LocalTransport's sync ASGI bridge
+            class Bridge(httpx.BaseTransport):  # how LocalTransport drove the app when the toolkit was chosen
                 def handle_request(self, request):
                     sent = []
                     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
