@@ -37,15 +37,20 @@ def _component(service, deployment: dict) -> tuple[str, dict]:
     return asset, spec
 
 
-def _inputs(invoke: dict, declared: dict) -> dict:
-    given = invoke.get("inputData") or {}
+def _given(invoke: dict, field: str, declared: dict, noun: str) -> dict:
+    """The invoke's `field` (inputData, outputData): an object naming only ports the component declares."""
+    given, target = invoke.get(field) or {}, f"properties.{field}"
     if not isinstance(given, dict):
-        raise ApiError(400, "UserError", "'properties.inputData' must be an object of inputs by name.",
-                       target="properties.inputData")
+        raise ApiError(400, "UserError", f"'{target}' must be an object of {noun}s by name.", target=target)
     unknown = sorted(set(given) - set(declared))
     if unknown:
-        raise ApiError(400, "UserError", f"The pipeline component has no input {', '.join(unknown)}; its inputs:"
-                       f" {', '.join(sorted(declared)) or 'none'}.", target="properties.inputData")
+        raise ApiError(400, "UserError", f"The pipeline component has no {noun} {', '.join(unknown)}; its {noun}s:"
+                       f" {', '.join(sorted(declared)) or 'none'}.", target=target)
+    return given
+
+
+def _inputs(invoke: dict, declared: dict) -> dict:
+    given = _given(invoke, "inputData", declared, "input")
     inputs = {}
     for name, port in declared.items():
         value = given.get(name)
@@ -70,14 +75,13 @@ def _inputs(invoke: dict, declared: dict) -> dict:
 
 
 def _outputs(invoke: dict, declared: dict) -> dict:
-    given = invoke.get("outputData") or {}
-    unknown = sorted(set(given) - set(declared))
-    if unknown:
-        raise ApiError(400, "UserError", f"The pipeline component has no output {', '.join(unknown)}; its outputs:"
-                       f" {', '.join(sorted(declared)) or 'none'}.", target="properties.outputData")
+    given = _given(invoke, "outputData", declared, "output")
     outputs = {}
     for name, port in declared.items():
         value = given.get(name) or {}
+        if not isinstance(value, dict):
+            raise ApiError(400, "UserError", f"Output '{name}' must be an object (jobOutputType, uri, mode).",
+                           target=f"properties.outputData.{name}")
         rest = {"jobOutputType": _wire_type(value.get("jobOutputType")) or port.get("type") or "uri_folder"}
         mode = value.get("mode") or port.get("mode")
         if mode:

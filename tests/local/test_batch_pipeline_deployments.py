@@ -234,3 +234,22 @@ def test_training_with_components_two_deployments_train_by_name(tmp_path):
     listed = ml("batch-endpoint", "list-jobs", "-n", "uci-classifier-train", "--query", "[].name", "-o", "tsv",
                 cwd=folder).stdout.split()
     assert sorted(listed) == sorted([ordinal, onehot])
+
+
+@pytest.mark.parametrize("invoke, message", [
+    ({"inputData": ["x"]}, "'properties.inputData' must be an object of inputs by name."),
+    ({"inputData": {"nope": {}}}, "The pipeline component has no input nope; its inputs: data."),
+    ({"outputData": ["out"]}, "'properties.outputData' must be an object of outputs by name."),
+    ({"outputData": {"nope": {}}}, "The pipeline component has no output nope; its outputs: out."),
+    ({"outputData": {"out": "azureml://datastores/workspaceblobstore/paths/x"}},
+     "Output 'out' must be an object (jobOutputType, uri, mode)."),
+])
+def test_an_invokes_inputs_and_outputs_of_the_wrong_shape_are_a_400(invoke, message):
+    from cli.local import batch_pipeline
+    from cli.local.http import ApiError
+
+    inputs, outputs = {"data": {"type": "uri_folder", "optional": True}}, {"out": {"type": "uri_folder"}}
+    with pytest.raises(ApiError) as refused:
+        batch_pipeline._inputs(invoke, inputs)
+        batch_pipeline._outputs(invoke, outputs)
+    assert (refused.value.status, refused.value.message) == (400, message)
