@@ -114,14 +114,20 @@ print("scored", len(frame), "rows in mode", args.score_mode)
 SMALL_CONDA = "channels:\n- conda-forge\ndependencies:\n- python=3.10\n- pip\n- pip:\n  - pandas\nname: heart-env\n"
 
 
-def test_batch_scoring_with_preprocessing_binds_the_inputs_file_by_name(tmp_path):
-    import pickle
-
-    folder = example(tmp_path, "batch-scoring-with-preprocessing")
+def heart_example(tmp_path: Path, name: str) -> Path:
+    """A writable copy of a heart-classifier example: the small conda file, the stand-in prepare script."""
+    folder = example(tmp_path, name)
     for path in folder.rglob("*"):
         path.chmod(0o755 if path.is_dir() else 0o644)
     (folder / "environment" / "conda.yml").write_text(SMALL_CONDA)
     (folder / "components" / "prepare" / "src" / "prepare.py").write_text(PREPARE)
+    return folder
+
+
+def test_batch_scoring_with_preprocessing_binds_the_inputs_file_by_name(tmp_path):
+    import pickle
+
+    folder = heart_example(tmp_path, "batch-scoring-with-preprocessing")
     (folder / "components" / "score" / "src" / "score.py").write_text(SCORE)
     (folder / "data" / "unlabeled" / "heart.csv").write_text("age,chol\n60,200\n40,300\n55,250\n")
     (folder / "transformations" / "column_transformer.pkl").write_bytes(pickle.dumps({"age": 50}))
@@ -195,11 +201,7 @@ print("trained threshold", best, "register", args.register_best_model)
 def test_training_with_components_two_deployments_train_by_name(tmp_path):
     import pickle
 
-    folder = example(tmp_path, "training-with-components")
-    for path in folder.rglob("*"):
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    (folder / "environment" / "conda.yml").write_text(SMALL_CONDA)
-    (folder / "components" / "prepare" / "src" / "prepare.py").write_text(PREPARE)
+    folder = heart_example(tmp_path, "training-with-components")
     (folder / "components" / "train_xgb" / "src" / "train_xgb.py").write_text(TRAIN)
     rows = ["age,chol,target"] + [f"{age},{200 + age},{int(age > 55)}" for age in range(30, 80, 3)]
     (folder / "data" / "train" / "heart.csv").write_text("\n".join(rows) + "\n")
